@@ -1,0 +1,34 @@
+//! The storage engine of virt-store: buckets of keys and values in a directory, over plain
+//! `std::fs`, safe to share between threads, instances and processes without locks.
+//!
+//! It compiles natively (for host tools and tests) and for `wasm32-wasip2` (inside the provider
+//! component, where `std::fs` is `wasi:filesystem`). `docs/FORMAT.md` describes the files it
+//! writes; `docs/DESIGN.md` why every operation is linearizable and crash-safe.
+//!
+//! ```no_run
+//! let store = engine::Store::open("data", engine::Options::default())?;
+//! let bucket = store.bucket("")?;
+//! bucket.set("greeting", b"hello")?;
+//! assert_eq!(bucket.get("greeting")?.as_deref(), Some(&b"hello"[..]));
+//! assert_eq!(bucket.increment("visits", 1)?, 1);
+//! # Ok::<(), engine::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod bucket;
+mod error;
+pub mod hash;
+mod keydir;
+pub mod limits;
+mod listing;
+pub mod names;
+pub mod record;
+mod store;
+mod sync;
+
+pub use bucket::{Bucket, CasVersion};
+pub use error::{Error, KeyDisplay, Result};
+pub use listing::KeyPage;
+pub use store::{validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER};
+pub use sync::{sync_count, Durability};

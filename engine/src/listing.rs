@@ -1,0 +1,85 @@
+//! `list-keys`: bounded pages in key-hash order, with a cursor that is a position, not a handle.
+//!
+//! Keys are listed in the order of their hashes (shard `00` to `ff`, names sorted within a shard).
+//! The cursor is the hash of the last key directory examined, so it stays valid whatever others
+//! write: a key present for the whole listing lies either before or after every cursor and is
+//! listed exactly once; keys written or deleted meanwhile may or may not appear.
+
+use std::fs;
+use std::io::ErrorKind;
+
+use crate::bucket::Bucket;
+use crate::error::{io_err, Error, Result};
+use crate::keydir::Read;
+use crate::limits::{MAX_PAGE_BYTES, MAX_PAGE_KEYS, MAX_PAGE_SCAN};
+use crate::names::{is_key_hash, is_shard};
+
+/// Cursors start with this, so that a later format can change them.
+const CURSOR_PREFIX: &str = "v1.";
+
+/// One page of keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPage {
+    /// The keys of this page.
+    pub keys: Vec<String>,
+    /// Where to continue, or `None` when the listing is complete.
+    pub cursor: Option<String>,
+}
+
+impl Bucket {
+    /// Lists keys from `cursor` (none: from the start): at most [`MAX_PAGE_KEYS`] keys and about
+    /// [`MAX_PAGE_BYTES`] of them per page.
+    pub fn list_keys(&self, cursor: Option<&str>) -> Result<KeyPage> {
+        let after = match cursor {
+            None => None,
+            Some(cursor) => Some(parse_cursor(cursor)?),
+        };
+        let first_shard = after.as_deref().map_or(0, |hash| shard_index(&hash[..2]));
+        let mut keys = Vec::new();
+        let mut bytes = 0;
+        let mut scanned = 0;
+        for shard in first_shard..=0xff {
+            let shard_dir = self.dir().join(format!("{shard:02x}"));
+            let listing = match fs::read_dir(&shard_dir) {
+                Ok(listing) => listing,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err("list", &shard_dir)(e)),
+            };
+            let mut names = Vec::new();
+            for item in listing {
+                let item = item.map_err(io_err("list", &shard_dir))?;
+                if let Some(name) = item.file_name().to_str() {
+                    if is_key_hash(name) && after.as_deref().is_none_or(|a| name > a) {
+                        names.push(name.to_owned());
+                    }
+                }
+            }
+            names.sort_unstable();
+            for name in names {
+                let key_dir = crate::keydir::KeyDir { key: "", shard: shard_dir.clone(), dir: shard_dir.join(&name) };
+                let snapshot = key_dir.snapshot(Read::Key)?;
+                scanned += 1;
+                if let Some(key) = snapshot.key {
+                    bytes += key.len();
+                    keys.push(key);
+                }
+                if keys.len() >= MAX_PAGE_KEYS || bytes >= MAX_PAGE_BYTES || scanned >= MAX_PAGE_SCAN {
+                    return Ok(KeyPage { keys, cursor: Some(format!("{CURSOR_PREFIX}{name}")) });
+                }
+            }
+        }
+        Ok(KeyPage { keys, cursor: None })
+    }
+}
+
+fn parse_cursor(cursor: &str) -> Result<String> {
+    match cursor.strip_prefix(CURSOR_PREFIX) {
+        Some(hash) if is_key_hash(hash) => Ok(hash.to_owned()),
+        _ => Err(Error::InvalidCursor { cursor: cursor.escape_debug().take(80).collect() }),
+    }
+}
+
+fn shard_index(shard: &str) -> u32 {
+    debug_assert!(is_shard(shard));
+    u32::from_str_radix(shard, 16).unwrap_or(0)
+}

@@ -1,0 +1,185 @@
+//! A store: a root directory holding a format marker and one directory per bucket.
+
+use std::fs;
+use std::io::{self, ErrorKind};
+use std::path::{Path, PathBuf};
+
+use crate::bucket::Bucket;
+use crate::error::{io_err, Error, Result};
+use crate::names::{temp_name, TMP_DIR};
+use crate::sync::{sync_dir, sync_file, Durability};
+
+/// Name of the marker file in the root.
+pub const FORMAT_FILE: &str = "virt-store-format";
+/// Content of the marker file for this format version.
+pub const FORMAT_MARKER: &str = "virt-store format 1\n";
+/// Directory of the buckets, in the root.
+pub const BUCKETS_DIR: &str = "buckets";
+/// Directory name of the default bucket (`""`), which no identifier can spell.
+pub const DEFAULT_BUCKET_DIR: &str = "_default";
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Whether writes are synced before they are acknowledged.
+    pub durability: Durability,
+}
+
+/// An open store: a root directory. Opening is O(1) in the store's size.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+    options: Options,
+}
+
+impl Store {
+    /// Opens the store at `root`, initialising an empty directory as a store.
+    pub fn open(root: impl Into<PathBuf>, options: Options) -> Result<Store> {
+        let root = root.into();
+        let marker = root.join(FORMAT_FILE);
+        match fs::read(&marker) {
+            Ok(found) if found == FORMAT_MARKER.as_bytes() => {}
+            Ok(found) => return Err(unknown_format(marker, &found)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                init(&root, &marker, options.durability)?;
+            }
+            Err(e) => return Err(root_error(&root, "read", e)),
+        }
+        Ok(Store { root, options })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens a bucket, creating it if needed. `""` is the default bucket.
+    pub fn bucket(&self, id: &str) -> Result<Bucket> {
+        validate_bucket_id(id)?;
+        let dir = self.bucket_dir(id);
+        let tmp = dir.join(TMP_DIR);
+        // A bucket exists once its tmp directory does; that is the only check on the hot path.
+        if let Err(e) = fs::metadata(&tmp) {
+            if e.kind() != ErrorKind::NotFound {
+                return Err(io_err("open bucket", &dir)(e));
+            }
+            fs::create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
+            if self.options.durability == Durability::Sync {
+                sync_dir(&dir)?;
+                sync_dir(&self.root.join(BUCKETS_DIR))?;
+            }
+        }
+        Ok(Bucket::new(dir, self.options.durability))
+    }
+
+    /// The directory of bucket `id` (which must be valid).
+    pub fn bucket_dir(&self, id: &str) -> PathBuf {
+        let name = if id.is_empty() { DEFAULT_BUCKET_DIR } else { id };
+        self.root.join(BUCKETS_DIR).join(name)
+    }
+}
+
+/// Checks a bucket identifier against the allowlist: `""`, or 1 to 63 bytes of `[a-z0-9_-]`
+/// starting with `[a-z0-9]`. Lowercase only, so that case-insensitive filesystems cannot merge two
+/// buckets.
+pub fn validate_bucket_id(id: &str) -> Result<()> {
+    let reason = if id.is_empty() {
+        return Ok(());
+    } else if id.len() > 63 {
+        "longer than 63 bytes"
+    } else if !id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-')) {
+        "it has a character other than a-z, 0-9, `_` and `-`"
+    } else if !id.as_bytes()[0].is_ascii_alphanumeric() {
+        "it starts with `_` or `-`"
+    } else {
+        return Ok(());
+    };
+    let shown: String = id.escape_debug().take(80).collect();
+    Err(Error::InvalidBucket { id: shown, reason })
+}
+
+/// Writes the marker (atomically: a temporary then a link, so a half-written marker is never
+/// seen) and the buckets directory.
+fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
+    match fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(io_err("use as store directory", root)(io::Error::other("not a directory"))),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::RootMissing { path: root.to_path_buf() })
+        }
+        Err(e) => return Err(root_error(root, "open", e)),
+    }
+    let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()));
+    let written = fs::write(&temp, FORMAT_MARKER).map_err(|e| writable_error(root, "initialise", e));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    if durability == Durability::Sync {
+        let file = fs::File::open(&temp).map_err(io_err("open", &temp))?;
+        sync_file(&file, &temp)?;
+    }
+    let linked = fs::hard_link(&temp, marker);
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {}
+        // Another instance initialised the store first; check what it wrote.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let found = fs::read(marker).map_err(io_err("read", marker))?;
+            if found != FORMAT_MARKER.as_bytes() {
+                return Err(unknown_format(marker.to_path_buf(), &found));
+            }
+        }
+        Err(e) => return Err(writable_error(root, "initialise", e)),
+    }
+    let buckets = root.join(BUCKETS_DIR);
+    match fs::create_dir(&buckets) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(writable_error(root, "create", e)),
+    }
+    if durability == Durability::Sync {
+        sync_dir(root)?;
+    }
+    Ok(())
+}
+
+fn unknown_format(path: PathBuf, found: &[u8]) -> Error {
+    let text = String::from_utf8_lossy(found);
+    let first = text.lines().next().unwrap_or("").trim();
+    Error::UnknownFormat { path, found: first.chars().take(80).collect() }
+}
+
+fn root_error(root: &Path, op: &'static str, e: io::Error) -> Error {
+    match e.kind() {
+        ErrorKind::NotFound => Error::RootMissing { path: root.to_path_buf() },
+        _ => io_err(op, root)(e),
+    }
+}
+
+/// Maps the errors of a first write into a directory: permission problems say "read-only".
+fn writable_error(dir: &Path, op: &'static str, e: io::Error) -> Error {
+    match e.kind() {
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            Error::ReadOnly { path: dir.to_path_buf(), source: e }
+        }
+        ErrorKind::NotFound => Error::RootMissing { path: dir.to_path_buf() },
+        _ => io_err(op, dir)(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allowlist() {
+        for ok in ["", "a", "0", "notes", "a_b-c", &"a".repeat(63)] {
+            assert!(validate_bucket_id(ok).is_ok(), "{ok:?} refused");
+        }
+        for bad in ["A", "Bad", "../x", "a/b", "-x", "_x", ".", "..", "a.b", "é", "a b", "\0", &"a".repeat(64)] {
+            let err = validate_bucket_id(bad).unwrap_err().to_string();
+            assert!(err.contains("bucket identifier"), "{bad:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The provider component: exports `wasi:keyvalue` and serves it from the engine, whose files
+//! live under a directory of the guest's filesystem (a host directory preopened by the runtime).
+//!
+//! Configuration, read from the environment the runtime gives the composed component:
+//! - `VIRT_STORE_DIR`: the store's directory inside the guest (default `/data`);
+//! - `VIRT_STORE_SYNC`: `on` (default) syncs every acknowledged write, `off` does not.
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "provider",
+        generate_all,
+    });
+}
+
+mod draft3;
+
+use std::sync::OnceLock;
+
+use engine::{Durability, Options, Store};
+
+/// Where the store lives when `VIRT_STORE_DIR` is not set.
+const DEFAULT_DIR: &str = "/data";
+
+struct Provider;
+
+bindings::export!(Provider with_types_in bindings);
+
+/// A store problem, as the message that every version's `error::other` carries.
+struct Failure(String);
+
+impl From<engine::Error> for Failure {
+    fn from(e: engine::Error) -> Self {
+        let hint = match &e {
+            engine::Error::RootMissing { .. } => {
+                " (give the runtime a host directory there, for example `wasmtime run --dir ./data::/data app.wasm`, or set `VIRT_STORE_DIR` to a directory the runtime preopens)"
+            }
+            engine::Error::ReadOnly { .. } => {
+                " (preopen the store directory read-write, or point `VIRT_STORE_DIR` at a writable one)"
+            }
+            _ => "",
+        };
+        Failure(format!("{e}{hint}"))
+    }
+}
+
+/// The store of this instance, opened on first use; a failed open is retried on the next call.
+fn store() -> Result<&'static Store, Failure> {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    if let Some(store) = STORE.get() {
+        return Ok(store);
+    }
+    let dir = std::env::var("VIRT_STORE_DIR").unwrap_or_else(|_| DEFAULT_DIR.to_owned());
+    let durability = match std::env::var("VIRT_STORE_SYNC").as_deref() {
+        Err(_) | Ok("on") => Durability::Sync,
+        Ok("off") => Durability::NoSync,
+        Ok(other) => {
+            return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default) or `off`")))
+        }
+    };
+    let store = Store::open(dir, Options { durability })?;
+    Ok(STORE.get_or_init(|| store))
+}
