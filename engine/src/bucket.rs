@@ -1,12 +1,20 @@
 //! A bucket: the public operations on keys, each a thin loop over the key-directory protocol.
 
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use crate::error::{Error, KeyDisplay, Result};
+use crate::error::{io_err, Error, KeyDisplay, Result};
 use crate::keydir::{KeyDir, Read, Snapshot, Staged, Syncs};
 use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use crate::names::{key_hash, Version, TMP_DIR};
 use crate::sync::{sync_dir, Durability};
+
+/// Writes sweep `tmp/` once in this many, on average.
+pub const SWEEP_ONE_IN: u64 = 256;
+
+/// Age past which a temporary is debris.
+pub const SWEEP_AGE: Duration = Duration::from_secs(15 * 60);
 
 /// A key's version as seen by a compare-and-swap handle: a swap succeeds only if no write reached
 /// the key since. Versions are never reused, so A→B→A is a change.
@@ -69,6 +77,7 @@ impl Bucket {
                 .ok_or(Error::Overflow { key: KeyDisplay::new(key), delta: i128::from(delta) })?;
             let staged = Staged::write(&self.tmp, key, new.to_string().as_bytes(), self.syncs_files())?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, &mut syncs)? {
+                self.maybe_sweep();
                 return Ok(new);
             }
         }
@@ -148,6 +157,35 @@ impl Bucket {
         self.finish_group(syncs)
     }
 
+    /// Removes temporaries older than `older_than` from the bucket's `tmp/` directory: the debris
+    /// of writers killed mid-write. Returns how many it removed. Live writers' temporaries are
+    /// younger than any sensible age (a write takes milliseconds); writes call this with
+    /// probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
+    pub fn sweep_temps(&self, older_than: Duration) -> Result<usize> {
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for item in fs::read_dir(&self.tmp).map_err(io_err("list", &self.tmp))? {
+            let item = item.map_err(io_err("list", &self.tmp))?;
+            let Ok(modified) = item.metadata().and_then(|m| m.modified()) else { continue };
+            if now.duration_since(modified).is_ok_and(|age| age >= older_than) {
+                let path = item.path();
+                let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                if gone.is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Sweeps `tmp/` on one write in [`SWEEP_ONE_IN`], so debris never accumulates and no
+    /// single open or write pays for a scan. A failed sweep does not fail the write.
+    fn maybe_sweep(&self) {
+        if crate::names::nonce() % SWEEP_ONE_IN == 0 {
+            let _ = self.sweep_temps(SWEEP_AGE);
+        }
+    }
+
     pub(crate) fn key_dir<'k>(&self, key: &'k str) -> Result<KeyDir<'k>> {
         check_key(key)?;
         let hash = key_hash(key);
@@ -168,6 +206,7 @@ impl Bucket {
             };
             let snapshot = key_dir.snapshot(Read::Version)?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, syncs)? {
+                self.maybe_sweep();
                 return Ok(());
             }
         }

@@ -27,7 +27,7 @@ pub mod record;
 mod store;
 mod sync;
 
-pub use bucket::{Bucket, CasVersion};
+pub use bucket::{Bucket, CasVersion, SWEEP_AGE, SWEEP_ONE_IN};
 pub use error::{Error, KeyDisplay, Result};
 pub use listing::KeyPage;
 pub use store::{validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER};

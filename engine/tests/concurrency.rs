@@ -177,6 +177,7 @@ fn spawn_workers(dir: &Path, mode: &str, key: &str, processes: usize, count: u64
             Command::new(&exe)
                 .args(["--exact", "worker", "--test-threads", "1"])
                 .env("ENGINE_TEST_WORKER", format!("{}|{mode}|{key}|{count}", dir.display()))
+                .stdout(std::process::Stdio::null())
                 .spawn()
                 .expect("spawn worker process")
         })
