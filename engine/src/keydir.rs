@@ -21,6 +21,7 @@ use std::io::{ErrorKind, Read as _};
 use std::path::{Path, PathBuf};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
+use crate::limits::MAX_ATTEMPTS;
 use crate::names::{entry, temp_name, Entry, Version};
 use crate::record::{self, HEADER_LEN};
 use crate::sync::{sync_dir, sync_file};
@@ -131,6 +132,7 @@ impl KeyDir<'_> {
     /// listing that found the pointer: a pointer name exists only while its version is current.
     pub fn snapshot(&self, read: Read) -> Result<Snapshot> {
         let mut pointerless = 0;
+        let mut retries = 0;
         let mut missing_value: Option<Version> = None;
         loop {
             let listing = match fs::read_dir(&self.dir) {
@@ -141,14 +143,31 @@ impl KeyDir<'_> {
             let mut current: Option<Version> = None;
             let mut values = Vec::new();
             let mut empty = true;
+            let mut torn = false;
             for item in listing {
-                let item = item.map_err(io_err("list", &self.dir))?;
+                let item = match item {
+                    Ok(item) => item,
+                    // wasmtime-wasi looks up each entry as it lists, so a pointer renamed by
+                    // another writer meanwhile surfaces as "not found": a torn listing.
+                    Err(e) if e.kind() == ErrorKind::NotFound => {
+                        torn = true;
+                        break;
+                    }
+                    Err(e) => return Err(io_err("list", &self.dir)(e)),
+                };
                 empty = false;
                 match item.file_name().to_str().map(entry) {
                     Some(Entry::Cur(v)) if current.is_none_or(|c| v.seq > c.seq) => current = Some(v),
                     Some(Entry::Val(v)) => values.push(v),
                     _ => {}
                 }
+            }
+            if torn {
+                retries += 1;
+                if retries >= MAX_ATTEMPTS {
+                    return Err(Error::Contention { key: KeyDisplay::new(self.key), attempts: MAX_ATTEMPTS });
+                }
+                continue;
             }
             let Some(version) = current else {
                 // An empty directory is the debris of a first write cut short by an OS crash:
