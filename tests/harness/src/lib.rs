@@ -1,0 +1,186 @@
+//! Composes the guest test programs with the provider and runs them on the embedded wasmtime.
+//!
+//! `build.rs` builds `provider.wasm` and one component per `tests/programs/src/bin/*.rs`; this
+//! crate plugs the provider into a program with [`virt_store::plug`], compiles the result once per
+//! process, and runs it with a host directory preopened at `/data`, capturing its output.
+#![deny(missing_docs)]
+
+use anyhow::{anyhow, Context, Result};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use virt_store::{Access, Program, RunConfig, Runtime, Status};
+
+/// Paths of the built artifacts, and the `foreach_program!` macro.
+pub mod artifacts {
+    include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));
+}
+
+/// Where the store's directory appears inside the guest: the provider's default root.
+pub const GUEST_DATA_DIR: &str = "/data";
+
+/// The provider component's bytes.
+///
+/// # Panics
+///
+/// If the artifact `build.rs` produced cannot be read.
+pub fn provider() -> &'static [u8] {
+    static PROVIDER: OnceLock<Vec<u8>> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        std::fs::read(artifacts::PROVIDER_WASM)
+            .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", artifacts::PROVIDER_WASM))
+    })
+}
+
+/// The test program `program` with the provider plugged in. Plugged once per process.
+pub fn composed(program: &str) -> Result<Arc<Vec<u8>>> {
+    static COMPOSED: Cache<Arc<Vec<u8>>> = Cache::new();
+    COMPOSED.get_or_try_init(program, || {
+        let path = program_path(program)?;
+        let app = std::fs::read(path).with_context(|| format!("cannot read `{path}`"))?;
+        let composed = virt_store::plug(&app, provider())
+            .with_context(|| format!("cannot plug the provider into `{program}`"))?;
+        Ok(Arc::new(composed))
+    })
+}
+
+/// How a program run ended, and what it wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// The exit status: 0 for success, [`virt_store::TRAP_EXIT_CODE`] for a trap (a failed `assert!`).
+    pub status: i32,
+    /// Everything written to stdout (invalid UTF-8 replaced).
+    pub stdout: String,
+    /// Everything written to stderr, followed by the trap message if the guest trapped.
+    pub stderr: String,
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "status {}", self.status)?;
+        writeln!(f, "--- stdout\n{}", self.stdout.trim_end())?;
+        write!(f, "--- stderr\n{}", self.stderr.trim_end())
+    }
+}
+
+/// Runs the composed `program` with `data` preopened read-write at `/data`, `args` as its
+/// `argv[1..]` (`argv[0]` is the program's name) and `env` as its whole environment.
+pub fn run(program: &str, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
+    run_with(program, data, Access::ReadWrite, args, env)
+}
+
+/// Like [`run`] with no environment, but panics with the program's output unless it exits with 0.
+#[track_caller]
+pub fn run_ok(program: &str, data: &Path, args: &[&str]) -> Output {
+    let output = run(program, data, args, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        output.status == 0,
+        "`{program} {}` failed: {output}",
+        args.join(" ")
+    );
+    output
+}
+
+/// Like [`run`] with no environment, with `data` preopened read-only.
+pub fn run_readonly(program: &str, data: &Path, args: &[&str]) -> Result<Output> {
+    run_with(program, data, Access::ReadOnly, args, &[])
+}
+
+fn run_with(
+    program: &str,
+    data: &Path,
+    access: Access,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Output> {
+    let compiled = compiled(program)?;
+    let mut config = RunConfig::new(program)
+        .args(args.iter().copied())
+        .dir(data, GUEST_DATA_DIR, access)
+        .capture_output();
+    for (key, value) in env {
+        config = config.env(*key, *value);
+    }
+    let outcome = compiled
+        .run(&config)
+        .with_context(|| format!("cannot run `{program}`"))?;
+    let mut stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
+    if let Status::Trapped(trap) = &outcome.status {
+        if !stderr.is_empty() && !stderr.ends_with('\n') {
+            stderr.push('\n');
+        }
+        stderr.push_str(trap);
+    }
+    Ok(Output {
+        status: outcome.status.code(),
+        stdout: String::from_utf8_lossy(&outcome.stdout).into_owned(),
+        stderr,
+    })
+}
+
+/// The composed `program`, compiled. Compiled once per process: compiling is the slow part.
+fn compiled(program: &str) -> Result<Program> {
+    static COMPILED: Cache<Program> = Cache::new();
+    COMPILED.get_or_try_init(program, || {
+        let composed = composed(program)?;
+        runtime()?
+            .compile(&composed)
+            .with_context(|| format!("cannot compile the composed `{program}`"))
+    })
+}
+
+/// The one wasmtime engine of this process.
+///
+/// Compiled code is also kept on disk, under the build directory, for the next test process:
+/// a debug build of Cranelift takes seconds per program.
+fn runtime() -> Result<&'static Runtime> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let runtime = Runtime::with_cache(concat!(env!("OUT_DIR"), "/wasmtime-cache"))?;
+    Ok(RUNTIME.get_or_init(|| runtime))
+}
+
+fn program_path(program: &str) -> Result<&'static str> {
+    artifacts::PROGRAMS
+        .iter()
+        .find(|(name, _)| *name == program)
+        .map(|(_, path)| *path)
+        .ok_or_else(|| {
+            let known: Vec<&str> = artifacts::PROGRAMS.iter().map(|(name, _)| *name).collect();
+            anyhow!(
+                "no test program `{program}` (known: {}); add `tests/programs/src/bin/{program}.rs`",
+                known.join(", ")
+            )
+        })
+}
+
+/// Values computed at most once per name, each behind its own lock so that different names are
+/// computed in parallel while the same name is computed once. Failures are not cached.
+struct Cache<T> {
+    cells: Mutex<BTreeMap<String, Arc<Mutex<Option<T>>>>>,
+}
+
+impl<T: Clone> Cache<T> {
+    const fn new() -> Self {
+        Self {
+            cells: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn get_or_try_init(&self, name: &str, init: impl FnOnce() -> Result<T>) -> Result<T> {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(cells.entry(name.to_owned()).or_default())
+        };
+        let mut value = cell.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = &*value {
+            return Ok(value.clone());
+        }
+        let computed = init()?;
+        *value = Some(computed.clone());
+        Ok(computed)
+    }
+}

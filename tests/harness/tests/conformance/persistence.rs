@@ -1,0 +1,81 @@
+//! Data outlives the instance that wrote it, and lives in the host directory.
+
+use harness::run_ok;
+use std::path::Path;
+use tempfile::TempDir;
+
+/// What `kv_get` prints for a key that is absent.
+const NONE: &str = "<none>";
+
+fn get(dir: &Path, args: &[&str]) -> String {
+    run_ok("kv_get", dir, args).stdout.trim_end().to_owned()
+}
+
+/// Counts the regular files under `dir`, at any depth.
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .map(|path| if path.is_dir() { files_under(&path) } else { 1 })
+        .sum()
+}
+
+#[test]
+fn a_value_set_by_one_instance_is_read_by_a_fresh_one() {
+    let dir = TempDir::new().unwrap();
+    assert_eq!(get(dir.path(), &["greeting"]), NONE);
+    run_ok("kv_set", dir.path(), &["greeting", "hello, world"]);
+    assert_eq!(get(dir.path(), &["greeting"]), "hello, world");
+}
+
+#[test]
+fn the_data_is_in_the_host_directory() {
+    let dir = TempDir::new().unwrap();
+    run_ok("kv_set", dir.path(), &["k", "v"]);
+    assert!(
+        files_under(dir.path()) > 0,
+        "no file appeared under the store directory"
+    );
+
+    let elsewhere = TempDir::new().unwrap();
+    assert_eq!(
+        get(elsewhere.path(), &["k"]),
+        NONE,
+        "another directory is another store"
+    );
+}
+
+#[test]
+fn an_overwrite_persists() {
+    let dir = TempDir::new().unwrap();
+    run_ok("kv_set", dir.path(), &["k", "first"]);
+    run_ok("kv_set", dir.path(), &["k", "second"]);
+    assert_eq!(get(dir.path(), &["k"]), "second");
+}
+
+#[test]
+fn a_named_bucket_persists_apart_from_the_default_one() {
+    let dir = TempDir::new().unwrap();
+    run_ok("kv_set", dir.path(), &["k", "in-bucket", "mine"]);
+    assert_eq!(get(dir.path(), &["k", "mine"]), "in-bucket");
+    assert_eq!(get(dir.path(), &["k"]), NONE);
+}
+
+#[test]
+fn a_read_only_directory_gets_no_store_and_a_clear_error() {
+    let dir = TempDir::new().unwrap();
+    let out = harness::run_readonly("kv_set", dir.path(), &["k", "v"]).unwrap();
+    assert_ne!(
+        out.status, 0,
+        "kv_set through a read-only preopen succeeded: {out}"
+    );
+    assert!(
+        out.stderr.contains("read-only") || out.stderr.contains("not writable"),
+        "the error should say the directory is read-only: {out}"
+    );
+    assert_eq!(
+        files_under(dir.path()),
+        0,
+        "something was written through a read-only preopen"
+    );
+}

@@ -1,0 +1,221 @@
+//! Plugging the provider into an application with `wac-graph`.
+
+use crate::imports::{exports, imports, is_keyvalue, ImportsError};
+use thiserror::Error;
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions};
+use wasmparser::{Validator, WasmFeatures};
+
+/// The package names the two components get inside the composition graph; the same names that
+/// `wac plug --plug provider.wasm app.wasm` uses, so the output matches that command's byte for byte.
+const APP_PACKAGE: &str = "socket";
+const PROVIDER_PACKAGE: &str = "plug:provider";
+
+/// A boxed error from a dependency whose error type is not part of this crate's API.
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error plugging the provider into an application.
+#[derive(Debug, Error)]
+pub enum PlugError {
+    /// The application is not a readable component.
+    #[error("the app is not a usable component")]
+    App {
+        /// Why it could not be read.
+        #[source]
+        source: Source,
+    },
+    /// The provider is not a readable component.
+    #[error("the provider is not a usable component")]
+    Provider {
+        /// Why it could not be read.
+        #[source]
+        source: Source,
+    },
+    /// The application imports no `wasi:keyvalue` interface, so there is nothing to plug.
+    #[error("the app imports no `wasi:keyvalue` interface, so there is nothing to plug (it imports {})", list(.imports))]
+    NoKeyvalueImport {
+        /// Everything the application imports.
+        imports: Vec<String>,
+    },
+    /// Some `wasi:keyvalue` imports of the application found no matching provider export.
+    #[error("the app would still import {} after plugging: the provider exports no interface of that name, version and type (it exports {}; prerelease versions such as `-draft` and `-draft2` only match exactly)", list(.unmatched), list(.offered))]
+    Unmatched {
+        /// The application's `wasi:keyvalue` imports that stay unsatisfied.
+        unmatched: Vec<String>,
+        /// What the provider exports.
+        offered: Vec<String>,
+    },
+    /// The composition graph could not be built.
+    #[error("composing the app with the provider failed")]
+    Compose {
+        /// The error from `wac-graph`.
+        #[source]
+        source: Source,
+    },
+    /// The composed component failed validation.
+    #[error("the composed component is not valid")]
+    Invalid {
+        /// The validator's error.
+        #[source]
+        source: Source,
+    },
+}
+
+/// Plugs `provider` into every `wasi:keyvalue` import of `app` and returns the composed component.
+///
+/// The composed component exports what `app` exports and imports what both import, minus the
+/// `wasi:keyvalue` interfaces the provider satisfied. Fails when `app` imports no
+/// `wasi:keyvalue` interface, or when any of them would stay an import of the output.
+pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
+    let app_imports = imports(app).map_err(|e| PlugError::App { source: e.into() })?;
+    let wanted: Vec<String> = app_imports
+        .iter()
+        .filter(|i| is_keyvalue(i))
+        .cloned()
+        .collect();
+    if wanted.is_empty() {
+        return Err(PlugError::NoKeyvalueImport {
+            imports: app_imports,
+        });
+    }
+    let offered = exports(provider).map_err(|e| PlugError::Provider { source: e.into() })?;
+
+    let mut graph = CompositionGraph::new();
+    let app_package = Package::from_bytes(APP_PACKAGE, None, app, graph.types_mut())
+        .map_err(|e| PlugError::App { source: e.into() })?;
+    let app_id = graph
+        .register_package(app_package)
+        .map_err(|e| PlugError::Compose { source: e.into() })?;
+    let provider_package = Package::from_bytes(PROVIDER_PACKAGE, None, provider, graph.types_mut())
+        .map_err(|e| PlugError::Provider { source: e.into() })?;
+    let provider_id = graph
+        .register_package(provider_package)
+        .map_err(|e| PlugError::Compose { source: e.into() })?;
+
+    match wac_graph::plug(&mut graph, vec![provider_id], app_id) {
+        Ok(()) => {}
+        Err(wac_graph::PlugError::NoPlugHappened) => {
+            return Err(PlugError::Unmatched {
+                unmatched: wanted,
+                offered,
+            })
+        }
+        Err(e) => return Err(PlugError::Compose { source: e.into() }),
+    }
+    let composed = graph
+        .encode(EncodeOptions::default())
+        .map_err(|e| PlugError::Compose { source: e.into() })?;
+
+    // wac-graph validates with its own wasmparser; check with ours too, as the runtime will.
+    Validator::new_with_features(WasmFeatures::all())
+        .validate_all(&composed)
+        .map_err(|e| PlugError::Invalid { source: e.into() })?;
+    let unmatched: Vec<String> = imports(&composed)
+        .map_err(|e: ImportsError| PlugError::Invalid { source: e.into() })?
+        .into_iter()
+        .filter(|i| is_keyvalue(i))
+        .collect();
+    if !unmatched.is_empty() {
+        return Err(PlugError::Unmatched { unmatched, offered });
+    }
+    Ok(composed)
+}
+
+/// Formats names as a comma-separated list of backticked names, or `nothing`.
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "nothing".to_owned();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in provider: exports an (empty) `store` instance at draft3.
+    fn provider() -> Vec<u8> {
+        wat::parse_str(
+            r#"(component
+                (instance $store)
+                (export "wasi:keyvalue/store@0.2.0-draft3" (instance $store))
+            )"#,
+        )
+        .unwrap()
+    }
+
+    fn app(imports: &[&str]) -> Vec<u8> {
+        let imports: String = imports
+            .iter()
+            .map(|i| format!("(import {i:?} (instance))\n"))
+            .collect();
+        wat::parse_str(format!("(component {imports})")).unwrap()
+    }
+
+    #[test]
+    fn wires_keyvalue_and_keeps_other_imports() {
+        let composed = plug(
+            &app(&[
+                "wasi:keyvalue/store@0.2.0-draft3",
+                "wasi:cli/environment@0.2.0",
+            ]),
+            &provider(),
+        )
+        .unwrap();
+        assert_eq!(imports(&composed).unwrap(), ["wasi:cli/environment@0.2.0"]);
+    }
+
+    #[test]
+    fn refuses_an_app_without_keyvalue() {
+        let err = plug(&app(&["wasi:cli/environment@0.2.0"]), &provider()).unwrap_err();
+        assert!(matches!(err, PlugError::NoKeyvalueImport { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the app imports no `wasi:keyvalue` interface, so there is nothing to plug \
+             (it imports `wasi:cli/environment@0.2.0`)"
+        );
+    }
+
+    #[test]
+    fn refuses_a_version_the_provider_lacks() {
+        let err = plug(&app(&["wasi:keyvalue/store@0.2.0-draft"]), &provider()).unwrap_err();
+        assert!(matches!(err, PlugError::Unmatched { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("`wasi:keyvalue/store@0.2.0-draft`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_keyvalue_import_left_over() {
+        let err = plug(
+            &app(&[
+                "wasi:keyvalue/store@0.2.0-draft3",
+                "wasi:keyvalue/batch@0.2.0-draft3",
+            ]),
+            &provider(),
+        )
+        .unwrap_err();
+        match err {
+            PlugError::Unmatched { unmatched, offered } => {
+                assert_eq!(unmatched, ["wasi:keyvalue/batch@0.2.0-draft3"]);
+                assert_eq!(offered, ["wasi:keyvalue/store@0.2.0-draft3"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_a_core_module() {
+        let module = wat::parse_str("(module)").unwrap();
+        let err = plug(&module, &provider()).unwrap_err();
+        assert!(matches!(err, PlugError::App { .. }), "{err:?}");
+        let err = plug(&app(&["wasi:keyvalue/store@0.2.0-draft3"]), &module).unwrap_err();
+        assert!(matches!(err, PlugError::Provider { .. }), "{err:?}");
+    }
+}
