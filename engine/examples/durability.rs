@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report("increment", n, &mut |_| bucket.increment("counter", 1).map(drop))?;
         report("delete", n, &mut |i| bucket.delete(&format!("k{i}")))?;
         let batch: Vec<(String, Vec<u8>)> = (0..1000).map(|i| (format!("b{i}"), value.clone())).collect();
-        report("set-many of 1,000 (per key)", 1, &mut |_| bucket.set_many(&batch))?;
+        report("set-many of 1,000 keys (one call)", 1, &mut |_| bucket.set_many(&batch))?;
     }
     Ok(())
 }
