@@ -1,6 +1,7 @@
 //! A bucket: the public operations on keys, each a thin loop over the key-directory protocol.
 
 use std::fs;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -64,17 +65,33 @@ impl Bucket {
     /// Adds `delta` to the base-10 integer stored at `key` (absent counts as 0) and returns the
     /// new value, stored as ASCII base-10 text.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
+        self.add(key, i128::from(delta), i128::from(i64::MIN)..=i128::from(i64::MAX), "an integer")
+            .map(|n| n as i64)
+    }
+
+    /// [`Bucket::increment`] for counters that are never negative (`wasi:keyvalue@0.2.0-draft`):
+    /// the stored value must be a base-10 integer from 0 to `u64::MAX`.
+    pub fn increment_unsigned(&self, key: &str, delta: u64) -> Result<u64> {
+        self.add(key, i128::from(delta), 0..=i128::from(u64::MAX), "a non-negative integer")
+            .map(|n| n as u64)
+    }
+
+    /// Adds `delta` to the integer at `key`, which must lie in `range` before and after.
+    fn add(&self, key: &str, delta: i128, range: RangeInclusive<i128>, expected: &'static str) -> Result<i128> {
         let key_dir = self.key_dir(key)?;
         let mut syncs = self.syncs_now();
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Value)?;
             let current = match &snapshot.value {
                 None => 0,
-                Some(bytes) => parse_integer(bytes).ok_or_else(|| Error::NotANumber { key: KeyDisplay::new(key) })?,
+                Some(bytes) => parse_integer(bytes)
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| Error::NotANumber { key: KeyDisplay::new(key), expected })?,
             };
-            let new = current
-                .checked_add(delta)
-                .ok_or(Error::Overflow { key: KeyDisplay::new(key), delta: i128::from(delta) })?;
+            let new = current + delta;
+            if !range.contains(&new) {
+                return Err(Error::Overflow { key: KeyDisplay::new(key), delta });
+            }
             let staged = Staged::write(&self.tmp, key, new.to_string().as_bytes(), self.syncs_files())?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, &mut syncs)? {
                 self.maybe_sweep();
@@ -247,8 +264,8 @@ impl Bucket {
     }
 }
 
-/// Parses a stored counter: UTF-8 text that Rust's `i64` parser accepts.
-fn parse_integer(bytes: &[u8]) -> Option<i64> {
+/// Parses a stored counter: UTF-8 text that Rust's integer parser accepts.
+fn parse_integer(bytes: &[u8]) -> Option<i128> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 

@@ -60,14 +60,16 @@ pub enum Error {
         /// The number of keys in the batch.
         len: usize,
     },
-    /// `increment` on a value that is not a base-10 integer.
-    #[error("cannot increment key {key}: its value is not a base-10 integer (it is left unchanged)")]
+    /// `increment` on a value that is not a base-10 integer of the counter's range.
+    #[error("cannot increment key {key}: its value is not {expected} in base-10 text that fits in 64 bits (it is left unchanged)")]
     NotANumber {
         /// The key (shortened for display).
         key: KeyDisplay,
+        /// What the counter must hold ("an integer", "a non-negative integer").
+        expected: &'static str,
     },
-    /// `increment` would leave the signed 64-bit range.
-    #[error("cannot increment key {key} by {delta}: the result overflows a signed 64-bit integer (the value is left unchanged)")]
+    /// `increment` would leave the counter's 64-bit range.
+    #[error("cannot increment key {key} by {delta}: the result does not fit the 64-bit counter (the value is left unchanged)")]
     Overflow {
         /// The key (shortened for display).
         key: KeyDisplay,

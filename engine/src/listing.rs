@@ -3,7 +3,8 @@
 //! Keys are listed in the order of their hashes (shard `00` to `ff`, names sorted within a shard).
 //! The cursor is the hash of the last key directory examined, so it stays valid whatever others
 //! write: a key present for the whole listing lies either before or after every cursor and is
-//! listed exactly once; keys written or deleted meanwhile may or may not appear.
+//! listed exactly once; keys written or deleted meanwhile may or may not appear. The numeric cursor
+//! of `wasi:keyvalue@0.2.0-draft` is the same position cut to 64 bits.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -35,15 +36,41 @@ impl Bucket {
             None => None,
             Some(cursor) => Some(parse_cursor(cursor)?),
         };
-        let first_shard = after.as_deref().map_or(0, |hash| shard_index(&hash[..2]));
+        let (keys, last) = self.page(after.as_deref(), 64)?;
+        Ok(KeyPage { keys, cursor: last.map(|hash| format!("{CURSOR_PREFIX}{hash}")) })
+    }
+
+    /// [`Bucket::list_keys`] with a numeric cursor (`wasi:keyvalue@0.2.0-draft`): the position is
+    /// the first 64 bits of the last key hash listed, and a page never ends between two keys that
+    /// share them, so a key present for the whole listing still appears exactly once.
+    pub fn list_keys_numeric(&self, cursor: Option<u64>) -> Result<(Vec<String>, Option<u64>)> {
+        let after = cursor.map(|c| format!("{c:016x}"));
+        let (keys, last) = self.page(after.as_deref(), 16)?;
+        // `last` is 16 hex digits here, so it always parses.
+        Ok((keys, last.and_then(|prefix| u64::from_str_radix(&prefix, 16).ok())))
+    }
+
+    /// One page of keys whose hash, cut to `width` hex digits, comes after `after` (of that
+    /// width); returns the page and, unless the listing is complete, the position of the last key
+    /// directory examined, `width` digits long.
+    fn page(&self, after: Option<&str>, width: usize) -> Result<(Vec<String>, Option<String>)> {
+        let first_shard = after.map_or(0, |hash| shard_index(&hash[..2]));
         let mut keys = Vec::new();
         let mut bytes = 0;
         let mut scanned = 0;
+        // Once a page is full, it still takes the keys that share the last position.
+        let mut closing: Option<String> = None;
         for shard in first_shard..=0xff {
             let shard_dir = self.dir().join(format!("{shard:02x}"));
-            let Some(mut names) = list_shard(&shard_dir, after.as_deref())? else { continue };
+            let Some(mut names) = list_shard(&shard_dir, after, width)? else { continue };
             names.sort_unstable();
             for name in names {
+                let position = &name[..width];
+                if let Some(last) = &closing {
+                    if last != position {
+                        return Ok((keys, closing));
+                    }
+                }
                 let key_dir = crate::keydir::KeyDir { key: "", shard: shard_dir.clone(), dir: shard_dir.join(&name) };
                 let snapshot = key_dir.snapshot(Read::Key)?;
                 scanned += 1;
@@ -52,18 +79,22 @@ impl Bucket {
                     keys.push(key);
                 }
                 if keys.len() >= MAX_PAGE_KEYS || bytes >= MAX_PAGE_BYTES || scanned >= MAX_PAGE_SCAN {
-                    return Ok(KeyPage { keys, cursor: Some(format!("{CURSOR_PREFIX}{name}")) });
+                    closing = Some(position.to_owned());
                 }
             }
+            if closing.is_some() {
+                return Ok((keys, closing));
+            }
         }
-        Ok(KeyPage { keys, cursor: None })
+        Ok((keys, None))
     }
 }
 
-/// The key directory names in a shard after `after`, or `None` if the shard does not exist.
+/// The key directory names in a shard whose first `width` digits come after `after`, or `None`
+/// if the shard does not exist.
 /// A listing torn by a concurrent rename (an entry that vanishes while wasmtime-wasi looks it up)
 /// is taken again.
-fn list_shard(shard_dir: &Path, after: Option<&str>) -> Result<Option<Vec<String>>> {
+fn list_shard(shard_dir: &Path, after: Option<&str>, width: usize) -> Result<Option<Vec<String>>> {
     'listing: for _ in 0..MAX_ATTEMPTS {
         let listing = match fs::read_dir(shard_dir) {
             Ok(listing) => listing,
@@ -78,7 +109,7 @@ fn list_shard(shard_dir: &Path, after: Option<&str>) -> Result<Option<Vec<String
                 Err(e) => return Err(io_err("list", shard_dir)(e)),
             };
             if let Some(name) = item.file_name().to_str() {
-                if is_key_hash(name) && after.is_none_or(|a| name > a) {
+                if is_key_hash(name) && after.is_none_or(|a| &name[..width] > a) {
                     names.push(name.to_owned());
                 }
             }

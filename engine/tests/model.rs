@@ -37,6 +37,8 @@ enum Op {
     DeleteMany(Vec<usize>),
     GetMany(Vec<usize>),
     List,
+    ListNumeric,
+    IncrementUnsigned(usize, u64),
     Reopen,
 }
 
@@ -53,8 +55,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key.clone(), value.clone(), value.clone()).prop_map(|(k, a, b)| Op::StaleSwap(k, a, b)),
         1 => prop::collection::vec((key.clone(), value), 0..6).prop_map(Op::SetMany),
         1 => prop::collection::vec(key.clone(), 0..6).prop_map(Op::DeleteMany),
-        1 => prop::collection::vec(key, 0..6).prop_map(Op::GetMany),
+        1 => prop::collection::vec(key.clone(), 0..6).prop_map(Op::GetMany),
         1 => Just(Op::List),
+        1 => Just(Op::ListNumeric),
+        2 => (key, prop_oneof![0u64..1000, Just(u64::MAX)]).prop_map(|(k, d)| Op::IncrementUnsigned(k, d)),
         1 => Just(Op::Reopen),
     ]
 }
@@ -154,6 +158,37 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 prop_assert_eq!(unique.len(), listed.len(), "a key was listed twice");
                 let want: BTreeSet<&String> = model.keys().collect();
                 prop_assert_eq!(unique, want);
+            }
+            Op::ListNumeric => {
+                let mut listed = Vec::new();
+                let mut cursor = None;
+                loop {
+                    let (keys, next) = bucket.list_keys_numeric(cursor).expect("list-keys (numeric)");
+                    listed.extend(keys);
+                    match next {
+                        Some(next) => cursor = Some(next),
+                        None => break,
+                    }
+                }
+                let unique: BTreeSet<&String> = listed.iter().collect();
+                prop_assert_eq!(unique.len(), listed.len(), "a key was listed twice");
+                prop_assert_eq!(unique, model.keys().collect::<BTreeSet<_>>());
+            }
+            Op::IncrementUnsigned(k, delta) => {
+                let current = model.get(&keys[k]).map(|v| std::str::from_utf8(v).ok().and_then(|s| s.parse::<u64>().ok()));
+                let result = bucket.increment_unsigned(&keys[k], delta);
+                let expected = match current {
+                    None => Some(delta),
+                    Some(Some(n)) => n.checked_add(delta),
+                    Some(None) => None,
+                };
+                match expected {
+                    Some(n) => {
+                        prop_assert_eq!(result.expect("unsigned increment"), n);
+                        model.insert(keys[k].clone(), n.to_string().into_bytes());
+                    }
+                    None => prop_assert!(result.is_err(), "unsigned increment should fail: {:?}", result),
+                }
             }
             Op::Reopen => bucket = open(dir.path(), durability),
         }

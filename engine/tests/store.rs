@@ -169,6 +169,19 @@ fn pages_are_bounded_and_bad_cursors_refused() {
         }
     }
     assert_eq!((total, pages), (2500, 3));
+    let (mut numeric, mut cursor) = (std::collections::BTreeSet::new(), None);
+    loop {
+        let (keys, next) = bucket.list_keys_numeric(cursor).unwrap();
+        assert!(keys.len() <= MAX_PAGE_KEYS);
+        for key in keys {
+            assert!(numeric.insert(key), "listed twice");
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(numeric.len(), 2500);
     for bad in ["", "garbage", "v1.", "v1.zz", &format!("v2.{}", "0".repeat(64))] {
         assert!(matches!(bucket.list_keys(Some(bad)), Err(Error::InvalidCursor { .. })), "{bad:?}");
     }

@@ -1,4 +1,5 @@
-//! The provider component: exports `wasi:keyvalue` and serves it from the engine, whose files
+//! The provider component: exports `wasi:keyvalue` at `0.2.0-draft3`, `0.2.0-draft2` and
+//! `0.2.0-draft` and serves them all from the engine, whose files
 //! live under a directory of the guest's filesystem (a host directory preopened by the runtime).
 //!
 //! Configuration, read from the environment the runtime gives the composed component:
@@ -13,11 +14,15 @@ mod bindings {
     });
 }
 
+mod draft;
+mod draft2;
 mod draft3;
+mod versions;
 
 use std::sync::OnceLock;
 
 use engine::{Durability, Options, Store};
+use versions::{Bucket, Cas};
 
 /// Where the store lives when `VIRT_STORE_DIR` is not set.
 const DEFAULT_DIR: &str = "/data";

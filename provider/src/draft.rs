@@ -1,0 +1,14 @@
+//! `wasi:keyvalue@0.2.0-draft` (wasmtime's `-S keyvalue`): a `u64` cursor, unsigned
+//! `increment`, and no CAS.
+
+use crate::bindings::exports::wasi::keyvalue0_2_0_draft::atomics;
+use crate::bindings::exports::wasi::keyvalue0_2_0_draft::store::{self, Error};
+use crate::{Bucket, Provider};
+
+crate::store_and_batch!(keyvalue0_2_0_draft, numeric_cursor);
+
+impl atomics::Guest for Provider {
+    fn increment(bucket: store::BucketBorrow<'_>, key: String, delta: u64) -> Result<u64, Error> {
+        Ok(bucket.get::<Bucket>().0.increment_unsigned(&key, delta)?)
+    }
+}

@@ -1,0 +1,35 @@
+//! `wasi:keyvalue@0.2.0-draft2`: CAS with `current`, and `cas-failed` carrying a fresh handle.
+
+use crate::bindings::exports::wasi::keyvalue0_2_0_draft2::atomics::{self, CasError};
+use crate::bindings::exports::wasi::keyvalue0_2_0_draft2::store::{self, Error};
+use crate::{Bucket, Cas, Provider};
+
+crate::store_and_batch!(keyvalue0_2_0_draft2, string_cursor);
+
+impl atomics::Guest for Provider {
+    type Cas = Cas;
+
+    fn increment(bucket: store::BucketBorrow<'_>, key: String, delta: i64) -> Result<i64, Error> {
+        Ok(bucket.get::<Bucket>().0.increment(&key, delta)?)
+    }
+
+    fn swap(cas: atomics::Cas, value: Vec<u8>) -> Result<(), CasError> {
+        let cas = cas.into_inner::<Cas>();
+        match cas.swap(&value) {
+            Ok(None) => Ok(()),
+            Ok(Some((fresh, _))) => Err(CasError::CasFailed(atomics::Cas::new(fresh))),
+            Err(e) => Err(CasError::StoreError(e.into())),
+        }
+    }
+}
+
+impl atomics::GuestCas for Cas {
+    fn new(bucket: store::BucketBorrow<'_>, key: String) -> Result<atomics::Cas, Error> {
+        Ok(atomics::Cas::new(Cas::new(&bucket.get::<Bucket>().0, key)?))
+    }
+
+    /// The key's value now (a fresh read): if it differs from what the handle saw, `swap` fails.
+    fn current(&self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.bucket.get(&self.key)?)
+    }
+}
