@@ -65,27 +65,38 @@ impl Bucket {
     /// Adds `delta` to the base-10 integer stored at `key` (absent counts as 0) and returns the
     /// new value, stored as ASCII base-10 text.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
-        self.add(key, i128::from(delta), i128::from(i64::MIN)..=i128::from(i64::MAX), "an integer")
+        let parse = |text: &str| text.parse::<i64>().ok().map(i128::from);
+        self.add(key, i128::from(delta), parse, i128::from(i64::MIN)..=i128::from(i64::MAX), "an integer")
             .map(|n| n as i64)
     }
 
     /// [`Bucket::increment`] for counters that are never negative (`wasi:keyvalue@0.2.0-draft`):
     /// the stored value must be a base-10 integer from 0 to `u64::MAX`.
     pub fn increment_unsigned(&self, key: &str, delta: u64) -> Result<u64> {
-        self.add(key, i128::from(delta), 0..=i128::from(u64::MAX), "a non-negative integer")
+        // Rust's u64 parser, as wasmtime's host uses: "-0" is refused, not read as 0.
+        let parse = |text: &str| text.parse::<u64>().ok().map(i128::from);
+        self.add(key, i128::from(delta), parse, 0..=i128::from(u64::MAX), "a non-negative integer")
             .map(|n| n as u64)
     }
 
-    /// Adds `delta` to the integer at `key`, which must lie in `range` before and after.
-    fn add(&self, key: &str, delta: i128, range: RangeInclusive<i128>, expected: &'static str) -> Result<i128> {
+    /// Adds `delta` to the integer at `key`, read by `parse`; the sum must lie in `range`.
+    fn add(
+        &self,
+        key: &str,
+        delta: i128,
+        parse: impl Fn(&str) -> Option<i128>,
+        range: RangeInclusive<i128>,
+        expected: &'static str,
+    ) -> Result<i128> {
         let key_dir = self.key_dir(key)?;
         let mut syncs = self.syncs_now();
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Value)?;
             let current = match &snapshot.value {
                 None => 0,
-                Some(bytes) => parse_integer(bytes)
-                    .filter(|n| range.contains(n))
+                Some(bytes) => std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(&parse)
                     .ok_or_else(|| Error::NotANumber { key: KeyDisplay::new(key), expected })?,
             };
             let new = current + delta;
@@ -262,11 +273,6 @@ impl Bucket {
     fn syncs_files(&self) -> bool {
         self.durability == Durability::Sync
     }
-}
-
-/// Parses a stored counter: UTF-8 text that Rust's integer parser accepts.
-fn parse_integer(bytes: &[u8]) -> Option<i128> {
-    std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
 pub(crate) fn check_key(key: &str) -> Result<()> {
