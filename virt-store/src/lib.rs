@@ -25,6 +25,7 @@
 mod imports;
 mod plug;
 mod run;
+mod spin;
 
 pub use imports::{imports, is_keyvalue, ImportsError};
 pub use plug::{plug, PlugError};

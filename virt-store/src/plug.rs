@@ -1,6 +1,7 @@
 //! Plugging the provider into an application with `wac-graph`.
 
 use crate::imports::{exports, imports, is_keyvalue, ImportsError};
+use crate::spin::{exported_get_many, imported_get_many, GetMany, BATCH_DRAFT2};
 use thiserror::Error;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
@@ -45,6 +46,10 @@ pub enum PlugError {
         /// What the provider exports.
         offered: Vec<String>,
     },
+    /// The application imports Spin's variant of `wasi:keyvalue@0.2.0-draft2`, whose `get-many`
+    /// has another type than upstream's of the same name, and the provider serves upstream's.
+    #[error("the app imports Spin's variant of draft2 (get-many returning list<tuple<string, option<list<u8>>>>), which the provider does not serve; rebuild the app against upstream wasi:keyvalue@0.2.0-draft2 or draft3")]
+    SpinDraft2,
     /// The composition graph could not be built.
     #[error("composing the app with the provider failed")]
     Compose {
@@ -65,7 +70,8 @@ pub enum PlugError {
 ///
 /// The composed component exports what `app` exports and imports what both import, minus the
 /// `wasi:keyvalue` interfaces the provider satisfied. Fails when `app` imports no
-/// `wasi:keyvalue` interface, or when any of them would stay an import of the output.
+/// `wasi:keyvalue` interface, when any of them would stay an import of the output, or when `app`
+/// imports Spin's variant of `wasi:keyvalue/batch@0.2.0-draft2` and `provider` exports another.
 pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
     let app_imports = imports(app).map_err(|e| PlugError::App { source: e.into() })?;
     let wanted: Vec<String> = app_imports
@@ -79,6 +85,16 @@ pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
         });
     }
     let offered = exports(provider).map_err(|e| PlugError::Provider { source: e.into() })?;
+    if wanted.iter().any(|i| i == BATCH_DRAFT2) {
+        let app_shape = imported_get_many(app).map_err(|e| PlugError::App { source: e.into() })?;
+        if app_shape == Some(GetMany::Spin) {
+            let served = exported_get_many(provider)
+                .map_err(|e| PlugError::Provider { source: e.into() })?;
+            if served != Some(GetMany::Spin) {
+                return Err(PlugError::SpinDraft2);
+            }
+        }
+    }
 
     let mut graph = CompositionGraph::new();
     let app_package = Package::from_bytes(APP_PACKAGE, None, app, graph.types_mut())
@@ -208,6 +224,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn refuses_spins_draft2_batch() {
+        use crate::spin::tests::{app_importing_get_many, SPIN, UPSTREAM};
+        let err = plug(&app_importing_get_many(SPIN), &provider()).unwrap_err();
+        assert!(matches!(err, PlugError::SpinDraft2), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the app imports Spin's variant of draft2 (get-many returning \
+             list<tuple<string, option<list<u8>>>>), which the provider does not serve; rebuild \
+             the app against upstream wasi:keyvalue@0.2.0-draft2 or draft3"
+        );
+        // Upstream's shape is only missing from this stand-in provider.
+        let err = plug(&app_importing_get_many(UPSTREAM), &provider()).unwrap_err();
+        assert!(matches!(err, PlugError::Unmatched { .. }), "{err:?}");
     }
 
     #[test]
