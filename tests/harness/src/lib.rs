@@ -3,7 +3,13 @@
 //! `build.rs` builds `provider.wasm` and one component per `tests/programs/src/bin/*.rs`; this
 //! crate plugs the provider into a program with [`virt_store::plug`], compiles the result once per
 //! process, and runs it with a host directory preopened at `/data`, capturing its output.
+//! [`run_in_memory`] runs the same program unplugged on wasmtime's in-memory host instead, the
+//! reference for `wasi:keyvalue@0.2.0-draft`.
 #![deny(missing_docs)]
+
+mod in_memory;
+
+pub use in_memory::run_in_memory;
 
 use anyhow::{anyhow, Context, Result};
 use std::collections::BTreeMap;
@@ -19,6 +25,24 @@ pub mod artifacts {
 
 /// Where the store's directory appears inside the guest: the provider's default root.
 pub const GUEST_DATA_DIR: &str = "/data";
+
+/// Where wasmtime keeps compiled code between test processes: a debug build of Cranelift takes
+/// seconds per program.
+const CODE_CACHE_DIR: &str = concat!(env!("OUT_DIR"), "/wasmtime-cache");
+
+/// Writes `entries` into the default bucket of the store at `dir`, natively through the engine
+/// the provider runs on; creates the store if `dir` is empty.
+pub fn preset(dir: &Path, entries: &[(&str, &str)]) -> Result<()> {
+    let store = engine::Store::open(dir, engine::Options::default())
+        .with_context(|| format!("cannot open the store at `{}`", dir.display()))?;
+    let bucket = store.bucket("")?;
+    for (key, value) in entries {
+        bucket
+            .set(key, value.as_bytes())
+            .with_context(|| format!("cannot preset `{key}` in `{}`", dir.display()))?;
+    }
+    Ok(())
+}
 
 /// The provider component's bytes.
 ///
@@ -105,18 +129,23 @@ fn run_with(
     let outcome = compiled
         .run(&config)
         .with_context(|| format!("cannot run `{program}`"))?;
-    let mut stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
-    if let Status::Trapped(trap) = &outcome.status {
+    Ok(output(&outcome.status, &outcome.stdout, &outcome.stderr))
+}
+
+/// The [`Output`] of a run that ended with `status`, having written `stdout` and `stderr`.
+fn output(status: &Status, stdout: &[u8], stderr: &[u8]) -> Output {
+    let mut stderr = String::from_utf8_lossy(stderr).into_owned();
+    if let Status::Trapped(trap) = status {
         if !stderr.is_empty() && !stderr.ends_with('\n') {
             stderr.push('\n');
         }
         stderr.push_str(trap);
     }
-    Ok(Output {
-        status: outcome.status.code(),
-        stdout: String::from_utf8_lossy(&outcome.stdout).into_owned(),
+    Output {
+        status: status.code(),
+        stdout: String::from_utf8_lossy(stdout).into_owned(),
         stderr,
-    })
+    }
 }
 
 /// The composed `program`, compiled. Compiled once per process: compiling is the slow part.
@@ -130,16 +159,13 @@ fn compiled(program: &str) -> Result<Program> {
     })
 }
 
-/// The one wasmtime engine of this process.
-///
-/// Compiled code is also kept on disk, under the build directory, for the next test process:
-/// a debug build of Cranelift takes seconds per program.
+/// The one wasmtime runtime of this process; its compiled code is also kept in [`CODE_CACHE_DIR`].
 fn runtime() -> Result<&'static Runtime> {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     if let Some(runtime) = RUNTIME.get() {
         return Ok(runtime);
     }
-    let runtime = Runtime::with_cache(concat!(env!("OUT_DIR"), "/wasmtime-cache"))?;
+    let runtime = Runtime::with_cache(CODE_CACHE_DIR)?;
     Ok(RUNTIME.get_or_init(|| runtime))
 }
 

@@ -8,10 +8,14 @@
 mod composition;
 #[path = "conformance/concurrency.rs"]
 mod concurrency;
+#[path = "conformance/differential.rs"]
+mod differential;
 #[path = "conformance/persistence.rs"]
 mod persistence;
 #[path = "conformance/programs.rs"]
 mod programs;
+#[path = "conformance/wasmtime_cli.rs"]
+mod wasmtime_cli;
 
 /// Fails to compile unless the test program `$name` has a test: a `pub fn $name` in `programs`
 /// (a `#[test]` of the same name; `pub` so that this module may name it), or an entry in the

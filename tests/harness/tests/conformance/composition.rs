@@ -21,6 +21,37 @@ fn every_composed_program_imports_filesystem_and_no_keyvalue() {
 }
 
 #[test]
+fn every_keyvalue_version_the_provider_serves_is_plugged_by_some_program() {
+    // The test above checks every program; this one checks that every version is among them.
+    for version in ["0.2.0-draft3", "0.2.0-draft2", "0.2.0-draft"] {
+        let importers: Vec<&str> = PROGRAMS
+            .iter()
+            .filter(|(_, path)| {
+                let app = std::fs::read(path).unwrap();
+                imports(&app)
+                    .unwrap()
+                    .iter()
+                    .any(|i| is_keyvalue(i) && i.ends_with(&format!("@{version}")))
+            })
+            .map(|(program, _)| *program)
+            .collect();
+        assert!(
+            !importers.is_empty(),
+            "no test program imports `wasi:keyvalue/*@{version}`"
+        );
+        for program in importers {
+            let composed = harness::composed(program).unwrap();
+            let left: Vec<String> = imports(&composed)
+                .unwrap()
+                .into_iter()
+                .filter(|i| is_keyvalue(i))
+                .collect();
+            assert!(left.is_empty(), "`{program}` still imports {left:?}");
+        }
+    }
+}
+
+#[test]
 fn plug_refuses_an_app_without_keyvalue_imports() {
     // The provider itself imports WASI but no keyvalue.
     let err = plug(harness::provider(), harness::provider()).unwrap_err();
@@ -58,4 +89,50 @@ fn plug_refuses_a_keyvalue_version_the_provider_lacks() {
             .contains("would still import `wasi:keyvalue/store@0.1.0`"),
         "{err}"
     );
+}
+
+/// An app importing `wasi:keyvalue/batch@0.2.0-draft2` with just a `get-many` whose result is
+/// `result<list<ELEMENT>, error>`; `element` is WAT over `$bytes` (`list<u8>`) and `$pair`
+/// (`tuple<string, list<u8>>`).
+fn app_importing_draft2_get_many(element: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+            (import "wasi:keyvalue/batch@0.2.0-draft2" (instance
+                (export "bucket" (type $bucket (sub resource)))
+                (type $error (variant (case "no-such-store") (case "access-denied") (case "other" string)))
+                (export "error" (type $error' (eq $error)))
+                (type $bytes (list u8))
+                (type $pair (tuple string $bytes))
+                (type $element {element})
+                (type $many (result (list $element) (error $error')))
+                (export "get-many" (func
+                    (param "bucket" (borrow $bucket))
+                    (param "keys" (list string))
+                    (result $many)))))
+        )"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn plug_refuses_spins_draft2_with_what_to_do() {
+    // Spin 3's SDK: `get-many: func(...) -> result<list<tuple<string, option<list<u8>>>>, error>`.
+    let spin = app_importing_draft2_get_many("(tuple string (option $bytes))");
+    let err = plug(&spin, harness::provider()).unwrap_err();
+    assert!(matches!(err, PlugError::SpinDraft2), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the app imports Spin's variant of draft2 (get-many returning \
+         list<tuple<string, option<list<u8>>>>), which the provider does not serve; rebuild the \
+         app against upstream wasi:keyvalue@0.2.0-draft2 or draft3"
+    );
+}
+
+#[test]
+fn plug_serves_upstream_draft2_get_many() {
+    // Upstream: `get-many: func(...) -> result<list<option<tuple<string, list<u8>>>>, error>`.
+    let upstream = app_importing_draft2_get_many("(option $pair)");
+    let composed = plug(&upstream, harness::provider()).unwrap();
+    let imports = imports(&composed).unwrap();
+    assert!(!imports.iter().any(|i| is_keyvalue(i)), "{imports:?}");
 }

@@ -79,3 +79,12 @@ fn a_read_only_directory_gets_no_store_and_a_clear_error() {
         "something was written through a read-only preopen"
     );
 }
+
+#[test]
+fn a_store_preset_natively_is_read_by_the_provider() {
+    let dir = TempDir::new().unwrap();
+    harness::preset(dir.path(), &[("greeting", "hello"), ("n", "5")]).unwrap();
+    assert_eq!(get(dir.path(), &["greeting"]), "hello");
+    assert_eq!(get(dir.path(), &["n"]), "5");
+    assert_eq!(get(dir.path(), &["greeting", "other"]), NONE);
+}

@@ -66,3 +66,52 @@ pub fn root_missing() {
         out.stdout, out.stderr
     );
 }
+
+#[test]
+pub fn draft2_store() {
+    run_fresh("draft2_store");
+}
+
+#[test]
+pub fn draft2_cas() {
+    run_fresh("draft2_cas");
+}
+
+#[test]
+pub fn draft2_atomics_batch() {
+    run_fresh("draft2_atomics_batch");
+}
+
+#[test]
+pub fn draft_store() {
+    run_fresh("draft_store");
+}
+
+#[test]
+pub fn draft_increment() {
+    run_fresh("draft_increment");
+}
+
+#[test]
+pub fn draft_batch() {
+    run_fresh("draft_batch");
+}
+
+/// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset
+/// in the differential suite.
+#[test]
+pub fn draft_wasmtime_scenario() {
+    let dir = TempDir::new().expect("create a temporary store directory");
+    harness::preset(dir.path(), &[("hello", "world"), ("atomics_key", "5")])
+        .expect("preset the store");
+    harness::run_ok("draft_wasmtime_scenario", dir.path(), &[]);
+}
+
+/// What an app on `0.2.0-draft` writes, a later app on draft3 and draft2 reads from the same
+/// store.
+#[test]
+pub fn cross_version() {
+    let dir = TempDir::new().expect("create a temporary store directory");
+    harness::run_ok("cross_version", dir.path(), &["write"]);
+    harness::run_ok("cross_version", dir.path(), &["read"]);
+}
