@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&dir)?;
         let bucket = Store::open(&dir, Options { durability })?.bucket("")?;
         let value = vec![7u8; 100];
-        let mut report = |name: &str, ops: usize, f: &mut dyn FnMut(usize) -> engine::Result<()>| -> engine::Result<()> {
+        let report = |name: &str, ops: usize, f: &mut dyn FnMut(usize) -> engine::Result<()>| -> engine::Result<()> {
             let syncs = sync_count();
             let start = Instant::now();
             for i in 0..ops {

@@ -209,7 +209,7 @@ impl Bucket {
     /// Sweeps `tmp/` on one write in [`SWEEP_ONE_IN`], so debris never accumulates and no
     /// single open or write pays for a scan. A failed sweep does not fail the write.
     fn maybe_sweep(&self) {
-        if crate::names::nonce() % SWEEP_ONE_IN == 0 {
+        if crate::names::nonce().is_multiple_of(SWEEP_ONE_IN) {
             let _ = self.sweep_temps(SWEEP_AGE);
         }
     }
