@@ -132,42 +132,18 @@ impl KeyDir<'_> {
     /// listing that found the pointer: a pointer name exists only while its version is current.
     pub fn snapshot(&self, read: Read) -> Result<Snapshot> {
         let mut pointerless = 0;
-        let mut retries = 0;
         let mut missing_value: Option<Version> = None;
         loop {
-            let listing = match fs::read_dir(&self.dir) {
-                Ok(listing) => listing,
-                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(absent()),
-                Err(e) => return Err(io_err("list", &self.dir)(e)),
-            };
+            let Some(names) = list_names(&self.dir)? else { return Ok(absent()) };
+            let empty = names.is_empty();
             let mut current: Option<Version> = None;
             let mut values = Vec::new();
-            let mut empty = true;
-            let mut torn = false;
-            for item in listing {
-                let item = match item {
-                    Ok(item) => item,
-                    // wasmtime-wasi looks up each entry as it lists, so a pointer renamed by
-                    // another writer meanwhile surfaces as "not found": a torn listing.
-                    Err(e) if e.kind() == ErrorKind::NotFound => {
-                        torn = true;
-                        break;
-                    }
-                    Err(e) => return Err(io_err("list", &self.dir)(e)),
-                };
-                empty = false;
-                match item.file_name().to_str().map(entry) {
-                    Some(Entry::Cur(v)) if current.is_none_or(|c| v.seq > c.seq) => current = Some(v),
-                    Some(Entry::Val(v)) => values.push(v),
+            for name in &names {
+                match entry(name) {
+                    Entry::Cur(v) if current.is_none_or(|c| v.seq > c.seq) => current = Some(v),
+                    Entry::Val(v) => values.push(v),
                     _ => {}
                 }
-            }
-            if torn {
-                retries += 1;
-                if retries >= MAX_ATTEMPTS {
-                    return Err(Error::Contention { key: KeyDisplay::new(self.key), attempts: MAX_ATTEMPTS });
-                }
-                continue;
             }
             let Some(version) = current else {
                 // An empty directory is the debris of a first write cut short by an OS crash:
@@ -319,6 +295,30 @@ impl KeyDir<'_> {
             Err(e) => Err(io_err("create", &self.dir)(e)),
         }
     }
+}
+
+/// The names in directory `dir`, or `None` if it does not exist. wasmtime-wasi looks up each entry
+/// as it lists, so an entry renamed by another writer meanwhile surfaces as "not found": such a
+/// torn listing is taken again.
+pub(crate) fn list_names(dir: &Path) -> Result<Option<Vec<String>>> {
+    'listing: for _ in 0..MAX_ATTEMPTS {
+        let listing = match fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("list", dir)(e)),
+        };
+        let mut names = Vec::new();
+        for item in listing {
+            match item {
+                // Names that are not UTF-8 are never the engine's.
+                Ok(item) => names.extend(item.file_name().into_string()),
+                Err(e) if e.kind() == ErrorKind::NotFound => continue 'listing,
+                Err(e) => return Err(io_err("list", dir)(e)),
+            }
+        }
+        return Ok(Some(names));
+    }
+    Err(io_err("list", dir)(std::io::Error::other("entries kept vanishing while listing")))
 }
 
 fn absent() -> Snapshot {

@@ -6,14 +6,11 @@
 //! listed exactly once; keys written or deleted meanwhile may or may not appear. The numeric cursor
 //! of `wasi:keyvalue@0.2.0-draft` is the same position cut to 64 bits.
 
-use std::fs;
-use std::io::ErrorKind;
-use std::path::Path;
 
 use crate::bucket::Bucket;
-use crate::error::{io_err, Error, Result};
-use crate::keydir::Read;
-use crate::limits::{MAX_ATTEMPTS, MAX_PAGE_BYTES, MAX_PAGE_KEYS, MAX_PAGE_SCAN};
+use crate::error::{Error, Result};
+use crate::keydir::{list_names, Read};
+use crate::limits::{MAX_PAGE_BYTES, MAX_PAGE_KEYS, MAX_PAGE_SCAN};
 use crate::names::{is_key_hash, is_shard};
 
 /// Cursors start with this, so that a later format can change them.
@@ -62,7 +59,8 @@ impl Bucket {
         let mut closing: Option<String> = None;
         for shard in first_shard..=0xff {
             let shard_dir = self.dir().join(format!("{shard:02x}"));
-            let Some(mut names) = list_shard(&shard_dir, after, width)? else { continue };
+            let Some(mut names) = list_names(&shard_dir)? else { continue };
+            names.retain(|name| is_key_hash(name) && after.is_none_or(|a| &name[..width] > a));
             names.sort_unstable();
             for name in names {
                 let position = &name[..width];
@@ -88,35 +86,6 @@ impl Bucket {
         }
         Ok((keys, None))
     }
-}
-
-/// The key directory names in a shard whose first `width` digits come after `after`, or `None`
-/// if the shard does not exist.
-/// A listing torn by a concurrent rename (an entry that vanishes while wasmtime-wasi looks it up)
-/// is taken again.
-fn list_shard(shard_dir: &Path, after: Option<&str>, width: usize) -> Result<Option<Vec<String>>> {
-    'listing: for _ in 0..MAX_ATTEMPTS {
-        let listing = match fs::read_dir(shard_dir) {
-            Ok(listing) => listing,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("list", shard_dir)(e)),
-        };
-        let mut names = Vec::new();
-        for item in listing {
-            let item = match item {
-                Ok(item) => item,
-                Err(e) if e.kind() == ErrorKind::NotFound => continue 'listing,
-                Err(e) => return Err(io_err("list", shard_dir)(e)),
-            };
-            if let Some(name) = item.file_name().to_str() {
-                if is_key_hash(name) && after.is_none_or(|a| &name[..width] > a) {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-        return Ok(Some(names));
-    }
-    Err(io_err("list", shard_dir)(std::io::Error::other("entries kept vanishing while listing")))
 }
 
 fn parse_cursor(cursor: &str) -> Result<String> {
