@@ -214,6 +214,15 @@ impl Bucket {
         }
     }
 
+    /// Commits a deletion on top of `version` of the key directory `dir`, as a writer would,
+    /// without knowing its key (for `fsck`, on keys whose value file is damaged). Returns false if
+    /// another write got there first.
+    pub(crate) fn delete_version(&self, dir: &Path, version: Version) -> Result<bool> {
+        let shard = dir.parent().unwrap_or(&self.dir).to_path_buf();
+        let key_dir = KeyDir { key: "", shard, dir: dir.to_path_buf() };
+        key_dir.commit(&Snapshot::at(version), None, &self.tmp, &mut self.syncs_now())
+    }
+
     pub(crate) fn key_dir<'k>(&self, key: &'k str) -> Result<KeyDir<'k>> {
         check_key(key)?;
         let hash = key_hash(key);

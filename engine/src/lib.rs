@@ -18,6 +18,7 @@
 
 mod bucket;
 mod error;
+mod fsck;
 pub mod hash;
 mod keydir;
 pub mod limits;
@@ -28,6 +29,7 @@ mod store;
 mod sync;
 
 pub use bucket::{Bucket, CasVersion, SWEEP_AGE, SWEEP_ONE_IN};
+pub use fsck::{BucketStats, FsckReport, Problem, ProblemKind, LOST_AND_FOUND_DIR};
 pub use error::{Error, KeyDisplay, Result};
 pub use listing::KeyPage;
 pub use store::{validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER};

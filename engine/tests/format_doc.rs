@@ -19,6 +19,7 @@ fn format_document_states_the_constants_of_the_code() {
         format!("{}      K     key (UTF-8)", engine::record::HEADER_LEN),
         format!("older than {} minutes", engine::SWEEP_AGE.as_secs() / 60),
         format!("by one write in {}", engine::SWEEP_ONE_IN),
+        format!("      {}/ ", engine::LOST_AND_FOUND_DIR),
     ];
     for fact in &facts {
         assert!(doc.contains(fact.as_str()), "docs/FORMAT.md does not say: {fact}");

@@ -1,0 +1,364 @@
+//! Looking after a store from the host: the buckets it holds, their size, and `fsck`, which
+//! verifies every entry and repairs what can be repaired while apps keep running.
+//!
+//! Everything here is safe alongside live writers. It only removes what no writer can need
+//! (temporaries older than [`SWEEP_AGE`], value files of versions older than the current one) and
+//! repairs a damaged key the way a writer would: by committing a deletion on top of its current
+//! version, so versions keep growing and no compare-and-swap handle can be fooled. Damaged files
+//! are copied into the bucket's `lost+found/` first, for a person to look at.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::bucket::{Bucket, SWEEP_AGE};
+use crate::error::{io_err, Result};
+use crate::keydir::list_names;
+use crate::names::{entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Version, TMP_DIR};
+use crate::record::{self, HEADER_LEN};
+use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
+
+/// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
+/// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
+pub const LOST_AND_FOUND_DIR: &str = "lost+found";
+
+/// How often a key directory is listed again before a state that a concurrent rename could
+/// explain (no pointer, two pointers) is called damage.
+const RELISTS: u32 = 20;
+
+/// The size of a bucket, as [`Bucket::stats`] counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BucketStats {
+    /// Keys with a value.
+    pub keys: u64,
+    /// Bytes of those values.
+    pub value_bytes: u64,
+    /// Bytes of those keys.
+    pub key_bytes: u64,
+    /// Deleted keys whose directory remains (a tombstone keeps their version growing).
+    pub tombstones: u64,
+    /// Entries in `tmp/`: writes in progress, or debris of killed writers.
+    pub temps: u64,
+    /// Bytes of every file in the bucket.
+    pub disk_bytes: u64,
+}
+
+/// What [`Store::fsck`] found and did.
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    /// Buckets checked.
+    pub buckets: u64,
+    /// Key directories checked (keys and tombstones).
+    pub keys_checked: u64,
+    /// Everything found wrong.
+    pub problems: Vec<Problem>,
+    /// Leftovers of killed writers removed: old temporaries and superseded value files.
+    pub swept: u64,
+}
+
+/// One thing found wrong.
+#[derive(Debug)]
+pub struct Problem {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub kind: ProblemKind,
+    /// Whether `fsck --repair` fixed it.
+    pub repaired: bool,
+}
+
+/// What can be wrong in a store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProblemKind {
+    /// Something the engine never writes, where it keeps its files. Never touched.
+    #[error("not written by virt-store; move it out of the store directory")]
+    Foreign,
+    /// A key directory in another shard than its hash says: no read can reach it.
+    #[error("key directory in the wrong shard; --repair moves it to lost+found")]
+    Misplaced,
+    /// A key directory with files but no version pointer: the key cannot be read or written.
+    #[error("no version pointer; --repair makes the key deleted and keeps the files in lost+found")]
+    NoPointer,
+    /// A key directory with several version pointers.
+    #[error("{0} version pointers; --repair keeps the newest")]
+    SeveralPointers(usize),
+    /// The current version's value file is missing.
+    #[error("the current value file is missing; --repair makes the key deleted")]
+    MissingValue,
+    /// The current version's value file does not decode.
+    #[error("corrupt value file ({0}); --repair makes the key deleted and keeps the file in lost+found")]
+    CorruptValue(String),
+    /// The value file holds a key whose hash is not its directory's name.
+    #[error("the value file holds another key; --repair makes this key deleted and keeps the file in lost+found")]
+    WrongKey,
+}
+
+impl Store {
+    /// The identifiers of the buckets in this store, sorted; `""` is the default bucket.
+    pub fn buckets(&self) -> Result<Vec<String>> {
+        let dir = self.root().join(BUCKETS_DIR);
+        let mut ids: Vec<String> = list_names(&dir)?
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|name| bucket_id(&name))
+            .filter(|id| self.bucket_dir(id).join(TMP_DIR).is_dir())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Verifies every entry of every bucket, sweeps the leftovers of killed writers, and with
+    /// `repair` fixes what it found (see [`ProblemKind`] for what each repair does).
+    pub fn fsck(&self, repair: bool) -> Result<FsckReport> {
+        let mut report = FsckReport::default();
+        let dir = self.root().join(BUCKETS_DIR);
+        for name in sorted(list_names(&dir)?.unwrap_or_default()) {
+            let path = dir.join(&name);
+            match bucket_id(&name) {
+                Some(id) if path.is_dir() => {
+                    report.buckets += 1;
+                    self.bucket(&id)?.check(repair, &mut report)?;
+                }
+                _ => report.problems.push(Problem { path, kind: ProblemKind::Foreign, repaired: false }),
+            }
+        }
+        Ok(report)
+    }
+}
+
+impl Bucket {
+    /// Counts the bucket's keys and bytes by walking its directories: O(keys), for host tools.
+    pub fn stats(&self) -> Result<BucketStats> {
+        let mut stats = BucketStats::default();
+        let tmp = self.dir().join(TMP_DIR);
+        for name in list_names(&tmp)?.unwrap_or_default() {
+            stats.temps += 1;
+            stats.disk_bytes += fs::metadata(tmp.join(name)).map_or(0, |m| m.len());
+        }
+        for key_dir in self.key_dirs()? {
+            let Some(names) = list_names(&key_dir)? else { continue };
+            let mut current: Option<Version> = None;
+            for name in &names {
+                stats.disk_bytes += fs::metadata(key_dir.join(name)).map_or(0, |m| m.len());
+                if let Entry::Cur(v) = entry(name) {
+                    current = Some(current.map_or(v, |c| if v.seq > c.seq { v } else { c }));
+                }
+            }
+            match current {
+                Some(v) if v.is_tombstone() => stats.tombstones += 1,
+                Some(v) => {
+                    if let Some((key_len, value_len)) = header(&key_dir.join(v.val_name())) {
+                        stats.keys += 1;
+                        stats.key_bytes += key_len;
+                        stats.value_bytes += value_len;
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(stats)
+    }
+
+    fn check(&self, repair: bool, report: &mut FsckReport) -> Result<()> {
+        let dir = self.dir().to_path_buf();
+        for name in sorted(list_names(&dir)?.unwrap_or_default()) {
+            let path = dir.join(&name);
+            if name == TMP_DIR {
+                report.swept += self.sweep_temps(SWEEP_AGE)? as u64;
+            } else if is_shard(&name) && path.is_dir() {
+                for key in sorted(list_names(&path)?.unwrap_or_default()) {
+                    let key_dir = path.join(&key);
+                    if !is_key_hash(&key) || !key_dir.is_dir() {
+                        report.problems.push(Problem { path: key_dir, kind: ProblemKind::Foreign, repaired: false });
+                    } else if key[..2] != name {
+                        let repaired = repair && self.quarantine(&key_dir, &key)?;
+                        report.problems.push(Problem { path: key_dir, kind: ProblemKind::Misplaced, repaired });
+                    } else {
+                        report.keys_checked += 1;
+                        self.check_key(&key_dir, &key, repair, report)?;
+                    }
+                }
+            } else if name != LOST_AND_FOUND_DIR {
+                report.problems.push(Problem { path, kind: ProblemKind::Foreign, repaired: false });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_key(&self, key_dir: &Path, hash: &str, repair: bool, report: &mut FsckReport) -> Result<()> {
+        // States a concurrent rename can fake in one listing (no pointer, two pointers, a value
+        // file just superseded) must last through several listings to count as damage.
+        let mut last = None;
+        for _ in 0..RELISTS {
+            let Some(names) = list_names(key_dir)? else { return Ok(()) };
+            let state = State::of(&names);
+            let healthy = state.pointers.len() == 1 || state.names.is_empty();
+            last = Some(state);
+            if healthy {
+                break;
+            }
+        }
+        let Some(state) = last else { return Ok(()) };
+        let problem = |kind, repaired| Problem { path: key_dir.to_path_buf(), kind, repaired };
+
+        let Some(current) = state.pointers.iter().copied().max_by_key(|v| v.seq) else {
+            if state.names.is_empty() {
+                // The debris of a first write cut short by an OS crash (FORMAT.md, invariant 6):
+                // it reads as absent and the next first write replaces it. Not damage.
+                let _ = fs::remove_dir(key_dir);
+                return Ok(());
+            }
+            let repaired = repair && self.tombstone_pointerless(key_dir, hash, &state)?;
+            report.problems.push(problem(ProblemKind::NoPointer, repaired));
+            return Ok(());
+        };
+        if state.pointers.len() > 1 {
+            let mut repaired = repair;
+            if repair {
+                for v in state.pointers.iter().filter(|v| **v != current) {
+                    let path = key_dir.join(v.cur_name());
+                    repaired &= fs::remove_file(&path).is_ok() || !path.exists();
+                }
+            }
+            report.problems.push(problem(ProblemKind::SeveralPointers(state.pointers.len()), repaired));
+        }
+        // Value files of versions up to the current one, other than the current one, are
+        // garbage for good: versions only grow, and an in-flight writer's file is newer.
+        for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current) {
+            if fs::remove_file(key_dir.join(v.val_name())).is_ok() {
+                report.swept += 1;
+            }
+        }
+        for name in &state.foreign {
+            report.problems.push(Problem { path: key_dir.join(name), kind: ProblemKind::Foreign, repaired: false });
+        }
+        if current.is_tombstone() {
+            return Ok(());
+        }
+        let value_path = key_dir.join(current.val_name());
+        let kind = match fs::read(&value_path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Superseded since the listing, or really missing: only the pointer can tell.
+                if !key_dir.join(current.cur_name()).exists() {
+                    return Ok(());
+                }
+                ProblemKind::MissingValue
+            }
+            Err(e) => return Err(io_err("read", &value_path)(e)),
+            Ok(bytes) => match record::decode(&bytes) {
+                Err(e) => ProblemKind::CorruptValue(e.to_string()),
+                Ok(record) if key_hash(record.key) != hash => ProblemKind::WrongKey,
+                Ok(_) => return Ok(()),
+            },
+        };
+        let repaired = repair && self.tombstone_damaged(key_dir, hash, current)?;
+        report.problems.push(problem(kind, repaired));
+        Ok(())
+    }
+
+    /// Keeps a copy of the current value file, then commits a deletion on top of `current`.
+    /// Returns true once the key no longer holds the damaged version (a writer may have beaten
+    /// us to it, which heals it just as well).
+    fn tombstone_damaged(&self, key_dir: &Path, hash: &str, current: Version) -> Result<bool> {
+        let value = key_dir.join(current.val_name());
+        if value.exists() {
+            let kept = self.lost_and_found(&format!("{hash}.{}", current.val_name()))?;
+            fs::copy(&value, &kept).map_err(io_err("copy to lost+found", &value))?;
+        }
+        self.delete_version(key_dir, current)?;
+        Ok(!key_dir.join(current.cur_name()).exists())
+    }
+
+    /// A directory with files but no pointer can be neither read nor written (a first write
+    /// cannot rename over a non-empty directory). Moves its files to lost+found and gives it a
+    /// tombstone pointer newer than any version its files name.
+    fn tombstone_pointerless(&self, key_dir: &Path, hash: &str, state: &State) -> Result<bool> {
+        let seq = state.values.iter().map(|v| v.seq).max().unwrap_or(0) + 1;
+        let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
+        fs::File::create_new(&pointer).map_err(io_err("create", &pointer))?;
+        for name in &state.names {
+            let from = key_dir.join(name);
+            let to = self.lost_and_found(&format!("{hash}.{name}"))?;
+            fs::rename(&from, &to).map_err(io_err("move to lost+found", &from))?;
+        }
+        Ok(true)
+    }
+
+    /// Moves a whole key directory into lost+found (for one that no read can reach anyway).
+    fn quarantine(&self, key_dir: &Path, hash: &str) -> Result<bool> {
+        let to = self.lost_and_found(hash)?;
+        fs::rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
+        Ok(true)
+    }
+
+    /// A fresh path in the bucket's lost+found directory, named after `what`.
+    fn lost_and_found(&self, what: &str) -> Result<PathBuf> {
+        let dir = self.dir().join(LOST_AND_FOUND_DIR);
+        fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+        Ok(dir.join(format!("{what}.{}", temp_name())))
+    }
+
+    /// Every key directory path of the bucket (shards and names as the engine writes them).
+    fn key_dirs(&self) -> Result<Vec<PathBuf>> {
+        let mut dirs = Vec::new();
+        for shard in sorted(list_names(self.dir())?.unwrap_or_default()) {
+            if !is_shard(&shard) {
+                continue;
+            }
+            let shard_dir = self.dir().join(&shard);
+            for key in sorted(list_names(&shard_dir)?.unwrap_or_default()) {
+                if is_key_hash(&key) && key.starts_with(&shard) {
+                    dirs.push(shard_dir.join(key));
+                }
+            }
+        }
+        Ok(dirs)
+    }
+}
+
+/// One listing of a key directory, sorted out.
+#[derive(Debug, PartialEq, Eq)]
+struct State {
+    names: Vec<String>,
+    pointers: Vec<Version>,
+    values: Vec<Version>,
+    foreign: Vec<String>,
+}
+
+impl State {
+    fn of(names: &[String]) -> State {
+        let mut state = State { names: names.to_vec(), pointers: Vec::new(), values: Vec::new(), foreign: Vec::new() };
+        state.names.sort();
+        for name in &state.names {
+            match entry(name) {
+                Entry::Cur(v) => state.pointers.push(v),
+                Entry::Val(v) => state.values.push(v),
+                Entry::Other => state.foreign.push(name.clone()),
+            }
+        }
+        state
+    }
+}
+
+/// The identifier of bucket directory `name`, if it is one.
+fn bucket_id(name: &str) -> Option<String> {
+    if name == DEFAULT_BUCKET_DIR {
+        Some(String::new())
+    } else {
+        validate_bucket_id(name).ok().map(|()| name.to_owned())
+    }
+}
+
+/// The key and value lengths from a value file's header, if it has one.
+fn header(path: &Path) -> Option<(u64, u64)> {
+    use std::io::Read;
+    let mut header = [0u8; HEADER_LEN];
+    fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
+    let key_len = u32::from_le_bytes(header[4..8].try_into().ok()?) as u64;
+    let value_len = u64::from_le_bytes(header[8..16].try_into().ok()?);
+    Some((key_len, value_len))
+}
+
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
