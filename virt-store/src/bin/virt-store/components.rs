@@ -1,0 +1,192 @@
+//! The subcommands that work on components: `plug`, `provider`, `check` and `run`.
+
+use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use virt_store::{Access, Package, RunConfig, Runtime, Status, PROVIDER};
+
+/// Where the store's directory appears inside the app: the provider's default root.
+const GUEST_DATA_DIR: &str = "/data";
+
+pub fn plug(app: &Path, output: Option<&Path>, provider: Option<&Path>) -> Result<ExitCode> {
+    let out = Output::new(output, "the composed component")?;
+    let app_bytes = read(app, "app")?;
+    let provider_bytes = provider_bytes(provider)?;
+    let composed = plugged(app, &app_bytes, &provider_bytes)?;
+    let wired = virt_store::imports(&app_bytes)?
+        .into_iter()
+        .filter(|i| virt_store::is_keyvalue(i));
+    // The component may be on stdout: the report goes to stderr then.
+    let mut report: Box<dyn Write> = match output {
+        Some(_) => Box::new(std::io::stdout()),
+        None => Box::new(std::io::stderr()),
+    };
+    for interface in wired {
+        writeln!(report, "wired `{interface}`")?;
+    }
+    out.write(&composed)?;
+    if let Some(path) = output {
+        writeln!(
+            report,
+            "wrote `{}` ({} KB; the app alone: {} KB)",
+            path.display(),
+            kb(composed.len()),
+            kb(app_bytes.len())
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn provider(output: Option<&Path>) -> Result<ExitCode> {
+    Output::new(output, "the provider component")?.write(PROVIDER)?;
+    if let Some(path) = output {
+        println!("wrote `{}` ({} KB)", path.display(), kb(PROVIDER.len()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(app: &Path, provider: Option<&Path>) -> Result<ExitCode> {
+    let app_bytes = read(app, "app")?;
+    let provider_bytes = provider_bytes(provider)?;
+    let check = virt_store::check(&app_bytes, &provider_bytes)
+        .with_context(|| format!("cannot read the imports of `{}`", app.display()))?;
+    println!("`{}` imports:", app.display());
+    print_packages(&check.imports);
+    println!();
+    if check.keyvalue_versions.is_empty() {
+        println!("wasi:keyvalue: none imported, so there is nothing to plug");
+    } else {
+        let needed = check.keyvalue_versions.join(", ");
+        let missing: Vec<&String> = check
+            .keyvalue_versions
+            .iter()
+            .filter(|v| !check.provided_versions.contains(v))
+            .collect();
+        if missing.is_empty() {
+            println!("wasi:keyvalue: needs {needed}; the provider serves it");
+        } else {
+            let missing: Vec<&str> = missing.iter().map(|v| v.as_str()).collect();
+            println!(
+                "wasi:keyvalue: needs {needed}; the provider lacks {} (it serves {})",
+                missing.join(", "),
+                check.provided_versions.join(", ")
+            );
+        }
+    }
+    match &check.plugged {
+        Ok(imports) => {
+            println!();
+            println!("after `virt-store plug`, the component imports from the host:");
+            print_packages(imports);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!();
+            println!("cannot plug: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+pub fn run(
+    app: &Path,
+    data: &Path,
+    dirs: Vec<(PathBuf, String)>,
+    envs: Vec<(String, String)>,
+    provider: Option<&Path>,
+    args: Vec<String>,
+) -> Result<ExitCode> {
+    if let Some((host, _)) = dirs.iter().find(|(_, guest)| guest == GUEST_DATA_DIR) {
+        bail!(
+            "`--dir {}::{GUEST_DATA_DIR}` would hide the store's directory; use `--data {}` instead",
+            host.display(),
+            host.display()
+        );
+    }
+    let app_bytes = read(app, "app")?;
+    let provider_bytes = provider_bytes(provider)?;
+    let composed = plugged(app, &app_bytes, &provider_bytes)?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
+    eprintln!(
+        "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
+        data.display()
+    );
+    let program = Runtime::new()?
+        .compile(&composed)
+        .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
+    let mut config = RunConfig::new(app.display().to_string())
+        .args(args)
+        .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
+    for (host, guest) in dirs {
+        config = config.dir(host, guest, Access::ReadWrite);
+    }
+    for (key, value) in envs {
+        config = config.env(key, value);
+    }
+    let outcome = program.run(&config)?;
+    if let Status::Trapped(trap) = &outcome.status {
+        eprintln!("error: `{}` trapped: {trap}", app.display());
+    }
+    // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
+    Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
+}
+
+/// Where a component goes: a file, or stdout when that is not a terminal.
+struct Output<'a> {
+    path: Option<&'a Path>,
+}
+
+impl<'a> Output<'a> {
+    /// Refuses before any work is done if the component would go to a terminal.
+    fn new(path: Option<&'a Path>, what: &str) -> Result<Self> {
+        if path.is_none() && std::io::stdout().is_terminal() {
+            bail!("refusing to write {what} to a terminal; pass `-o FILE.wasm` or redirect stdout");
+        }
+        Ok(Self { path })
+    }
+
+    fn write(&self, bytes: &[u8]) -> Result<()> {
+        match self.path {
+            Some(path) => std::fs::write(path, bytes)
+                .with_context(|| format!("cannot write `{}`", path.display())),
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(bytes)?;
+                Ok(stdout.flush()?)
+            }
+        }
+    }
+}
+
+fn plugged(app: &Path, app_bytes: &[u8], provider: &[u8]) -> Result<Vec<u8>> {
+    virt_store::plug(app_bytes, provider)
+        .with_context(|| format!("cannot plug the provider into `{}`", app.display()))
+}
+
+fn provider_bytes(path: Option<&Path>) -> Result<Cow<'static, [u8]>> {
+    Ok(match path {
+        Some(path) => Cow::Owned(read(path, "provider")?),
+        None => Cow::Borrowed(PROVIDER),
+    })
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
+}
+
+fn print_packages(packages: &[Package]) {
+    if packages.is_empty() {
+        println!("  nothing");
+    }
+    let width = packages.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for package in packages {
+        println!("  {:width$}  {}", package.name, package.interfaces.join(", "));
+    }
+}
+
+fn kb(bytes: usize) -> usize {
+    bytes.div_ceil(1024)
+}

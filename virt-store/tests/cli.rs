@@ -1,0 +1,377 @@
+//! The `virt-store` command line, end to end: every subcommand and every refusal, run as the
+//! built binary on the example app and the test programs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const VIRT_STORE: &str = env!("CARGO_BIN_EXE_virt-store");
+
+/// Runs `virt-store ARGS` in `cwd` with `stdin` as its input; returns the finished process.
+fn virt_store_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(VIRT_STORE)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A finished `virt-store` run, with its output as text.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn text(output: Output) -> Run {
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A scratch directory to run commands in.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `virt-store ARGS` in the scratch directory, whatever its exit code.
+    fn run(&self, args: &[&str]) -> Run {
+        text(virt_store_in(self.dir.path(), args, b""))
+    }
+
+    /// `virt-store ARGS`, which must succeed.
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, Some(0), "`virt-store {}`: {run:?}", args.join(" "));
+        run
+    }
+
+    /// `virt-store ARGS`, which must fail with exit code 1 and say `message` on stderr.
+    #[track_caller]
+    fn fails(&self, args: &[&str], message: &str) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, Some(1), "`virt-store {}`: {run:?}", args.join(" "));
+        assert!(
+            run.stderr.contains(message),
+            "`virt-store {}` should say {message:?}: {run:?}",
+            args.join(" ")
+        );
+        run
+    }
+
+    /// Writes a component from WAT and returns its file name.
+    fn wat(&self, name: &str, wat: &str) -> String {
+        std::fs::write(self.path(name), wat::parse_str(wat).unwrap()).unwrap();
+        name.to_owned()
+    }
+}
+
+fn counter() -> &'static str {
+    harness::artifacts::COUNTER
+}
+
+#[test]
+fn plug_writes_a_component_that_imports_no_keyvalue() {
+    let s = Scratch::new();
+    let run = s.ok(&["plug", counter(), "-o", "counter.kv.wasm"]);
+    for interface in ["store", "atomics", "batch"] {
+        let line = format!("wired `wasi:keyvalue/{interface}@0.2.0-draft3`");
+        assert!(run.stdout.contains(&line), "{run:?}");
+    }
+    assert!(run.stdout.contains("wrote `counter.kv.wasm` ("), "{run:?}");
+    let composed = std::fs::read(s.path("counter.kv.wasm")).unwrap();
+    let imports = virt_store::imports(&composed).unwrap();
+    assert!(!imports.iter().any(|i| virt_store::is_keyvalue(i)), "{imports:?}");
+    assert!(imports.iter().any(|i| i.starts_with("wasi:filesystem/preopens@")), "{imports:?}");
+    // The library's composition, byte for byte.
+    let app = std::fs::read(counter()).unwrap();
+    assert_eq!(composed, virt_store::plug(&app, virt_store::PROVIDER).unwrap());
+}
+
+#[test]
+fn plug_to_a_pipe_writes_the_component_there_and_reports_on_stderr() {
+    let s = Scratch::new();
+    let output = virt_store_in(s.dir.path(), &["plug", counter()], b"");
+    assert!(output.status.success(), "{:?}", text(output));
+    let app = std::fs::read(counter()).unwrap();
+    assert_eq!(output.stdout, virt_store::plug(&app, virt_store::PROVIDER).unwrap());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("wired `wasi:keyvalue/store@0.2.0-draft3`"), "{stderr}");
+}
+
+#[test]
+fn plug_refuses_an_app_without_keyvalue() {
+    let s = Scratch::new();
+    let app = s.wat("plain.wasm", r#"(component (import "wasi:cli/environment@0.2.0" (instance)))"#);
+    s.fails(
+        &["plug", &app, "-o", "out.wasm"],
+        "the app imports no `wasi:keyvalue` interface, so there is nothing to plug (it imports `wasi:cli/environment@0.2.0`)",
+    );
+    assert!(!s.path("out.wasm").exists(), "nothing is written on failure");
+}
+
+#[test]
+fn plug_refuses_a_version_the_provider_does_not_export() {
+    let s = Scratch::new();
+    let app = s.wat("old.wasm", r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#);
+    let run = s.fails(
+        &["plug", &app, "-o", "out.wasm"],
+        "the app would still import `wasi:keyvalue/store@0.1.0` after plugging",
+    );
+    assert!(run.stderr.contains("`wasi:keyvalue/store@0.2.0-draft3`"), "names what it offers: {run:?}");
+}
+
+#[test]
+fn plug_refuses_a_keyvalue_import_that_would_remain() {
+    // A draft3 app that also imports an interface the provider has no export for.
+    let s = Scratch::new();
+    let app = s.wat(
+        "extra.wasm",
+        r#"(component
+            (import "wasi:keyvalue/store@0.2.0-draft3" (instance))
+            (import "wasi:keyvalue/watcher@0.2.0-draft3" (instance)))"#,
+    );
+    s.fails(
+        &["plug", &app, "-o", "out.wasm"],
+        "the app would still import `wasi:keyvalue/watcher@0.2.0-draft3` after plugging",
+    );
+}
+
+#[test]
+fn plug_refuses_spins_draft2_with_what_to_rebuild_against() {
+    let s = Scratch::new();
+    let spin = s.path("spin.wasm");
+    std::fs::write(&spin, harness::app_importing_draft2_get_many("(tuple string (option $bytes))")).unwrap();
+    s.fails(
+        &["plug", spin.to_str().unwrap(), "-o", "out.wasm"],
+        "rebuild the app against upstream wasi:keyvalue@0.2.0-draft2 or draft3",
+    );
+}
+
+#[test]
+fn plug_reports_an_unreadable_app() {
+    let s = Scratch::new();
+    s.fails(&["plug", "missing.wasm", "-o", "out.wasm"], "cannot read the app `missing.wasm`");
+    std::fs::write(s.path("module.wasm"), wat::parse_str("(module)").unwrap()).unwrap();
+    s.fails(&["plug", "module.wasm", "-o", "out.wasm"], "not a component");
+}
+
+#[test]
+fn provider_writes_the_embedded_provider() {
+    let s = Scratch::new();
+    let run = s.ok(&["provider", "-o", "provider.wasm"]);
+    assert!(run.stdout.contains("wrote `provider.wasm`"), "{run:?}");
+    assert_eq!(std::fs::read(s.path("provider.wasm")).unwrap(), virt_store::PROVIDER);
+    // And a provider given with `--provider` is the one plugged.
+    s.ok(&["plug", counter(), "--provider", "provider.wasm", "-o", "a.wasm"]);
+    s.ok(&["plug", counter(), "-o", "b.wasm"]);
+    assert_eq!(std::fs::read(s.path("a.wasm")).unwrap(), std::fs::read(s.path("b.wasm")).unwrap());
+}
+
+#[test]
+fn check_lists_imports_versions_and_what_the_host_must_give() {
+    let s = Scratch::new();
+    let run = s.ok(&["check", counter()]);
+    assert!(run.stdout.contains("wasi:keyvalue@0.2.0-draft3  atomics, batch, store"), "{run:?}");
+    assert!(
+        run.stdout.contains("wasi:keyvalue: needs 0.2.0-draft3; the provider serves it"),
+        "{run:?}"
+    );
+    let (_, after) = run
+        .stdout
+        .split_once("after `virt-store plug`, the component imports from the host:")
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert!(after.contains("wasi:filesystem@"), "the provider's needs: {run:?}");
+    assert!(!after.contains("wasi:keyvalue"), "{run:?}");
+}
+
+#[test]
+fn check_says_why_an_app_cannot_be_plugged() {
+    let s = Scratch::new();
+    let app = s.wat("old.wasm", r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#);
+    let run = s.run(&["check", &app]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("needs 0.1.0; the provider lacks 0.1.0"), "{run:?}");
+    assert!(run.stdout.contains("cannot plug: the app would still import"), "{run:?}");
+
+    let plain = s.wat("plain.wasm", r#"(component (import "wasi:cli/stdout@0.2.0" (instance)))"#);
+    let run = s.run(&["check", &plain]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("none imported, so there is nothing to plug"), "{run:?}");
+}
+
+#[test]
+fn run_keeps_data_in_the_default_directory_and_says_so() {
+    let s = Scratch::new();
+    let first = s.ok(&["run", counter(), "--", "note", "hello from the CLI"]);
+    assert!(first.stderr.contains("the store is in `data`"), "{first:?}");
+    assert!(s.path("data/virt-store-format").is_file());
+    let second = s.ok(&["run", counter()]);
+    assert!(second.stdout.contains("run #1"), "{second:?}");
+    assert!(second.stdout.contains("hello from the CLI"), "{second:?}");
+    let third = s.ok(&["run", counter(), "--data", "data"]);
+    assert!(third.stdout.contains("run #2"), "{third:?}");
+}
+
+#[test]
+fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
+    let s = Scratch::new();
+    // The app reports the store error and exits 1.
+    let run = s.run(&["run", counter(), "--env", "VIRT_STORE_DIR=/nowhere"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("/nowhere"), "{run:?}");
+    // The store may live under another preopen.
+    std::fs::create_dir_all(s.path("elsewhere/kv")).unwrap();
+    s.ok(&["run", counter(), "--dir", "elsewhere::/other", "--env", "VIRT_STORE_DIR=/other/kv"]);
+    assert!(s.path("elsewhere/kv/virt-store-format").is_file());
+    // `--dir` may not hide the store.
+    s.fails(&["run", counter(), "--dir", "x::/data"], "use `--data x` instead");
+}
+
+#[test]
+fn store_tools_read_and_write_what_apps_see() {
+    let s = Scratch::new();
+    s.ok(&["run", counter()]);
+    assert_eq!(s.ok(&["get", "visits"]).stdout, "1");
+    s.ok(&["set", "visits", "41"]);
+    assert!(s.ok(&["run", counter()]).stdout.contains("run #42"));
+
+    // Values from a file and from stdin, in a named bucket.
+    std::fs::write(s.path("value.bin"), [0u8, 159, 146, 150]).unwrap();
+    s.ok(&["set", "--bucket", "files", "blob", "--file", "value.bin"]);
+    let piped = virt_store_in(s.dir.path(), &["set", "-b", "files", "piped"], b"from stdin\n");
+    assert!(piped.status.success(), "{:?}", text(piped));
+    let blob = virt_store_in(s.dir.path(), &["get", "-b", "files", "blob"], b"");
+    assert_eq!(blob.stdout, [0u8, 159, 146, 150], "exact bytes to a pipe");
+    assert_eq!(s.ok(&["get", "-b", "files", "piped"]).stdout, "from stdin\n");
+
+    let keys = s.ok(&["list"]).stdout;
+    assert!(keys.lines().any(|k| k == "visits"), "{keys}");
+    assert_eq!(s.ok(&["list", "--bucket", "files"]).stdout, "blob\npiped\n");
+
+    s.ok(&["delete", "-b", "files", "blob", "never-there"]);
+    assert_eq!(s.ok(&["list", "--bucket", "files"]).stdout, "piped\n");
+    s.fails(&["get", "-b", "files", "blob"], "no key `blob` in bucket `files` of `data`");
+    s.fails(&["list", "--bucket", "nope"], "there is no bucket `nope` in `data` (it has the default bucket, bucket `files`)");
+    s.fails(&["get", "--bucket", "Bad!", "k"], "bucket");
+}
+
+#[test]
+fn store_tools_refuse_a_directory_that_is_not_a_store() {
+    let s = Scratch::new();
+    s.fails(&["list"], "there is no store at `data`: the directory does not exist");
+    std::fs::create_dir(s.path("empty")).unwrap();
+    s.fails(&["inspect", "--data", "empty"], "`empty` is not a virt-store store");
+    assert!(!s.path("empty/virt-store-format").exists(), "reading never creates a store");
+}
+
+#[test]
+fn export_and_import_round_trip_every_bucket() {
+    let s = Scratch::new();
+    s.ok(&["run", counter(), "--", "note", "ünïcode \"quoted\"\ttab"]);
+    std::fs::write(s.path("bin"), [255u8, 0, 1]).unwrap();
+    s.ok(&["set", "-b", "other", "binary", "--file", "bin"]);
+
+    let exported = s.ok(&["export"]).stdout;
+    assert!(
+        exported.contains(r#"{"bucket":"other","key":"binary","base64":"/wAB"}"#),
+        "{exported}"
+    );
+    assert!(exported.contains(r#"ünïcode \"quoted\"\ttab"#), "{exported}");
+    s.ok(&["export", "-o", "dump.jsonl"]);
+    assert_eq!(std::fs::read_to_string(s.path("dump.jsonl")).unwrap(), exported);
+    let only = s.ok(&["export", "--bucket", "other"]).stdout;
+    assert_eq!(only.lines().count(), 1, "{only}");
+
+    let run = s.ok(&["import", "--data", "copy", "dump.jsonl"]);
+    assert!(run.stdout.contains("into 2 buckets"), "{run:?}");
+    assert_eq!(s.ok(&["export", "--data", "copy"]).stdout, exported);
+    // The copy is a working store for the app: its note is there.
+    let run = s.ok(&["run", counter(), "--data", "copy"]);
+    assert!(run.stdout.contains("ünïcode \"quoted\"\ttab"), "{run:?}");
+
+    // Bad input is refused whole, naming the line.
+    let bad = format!("{}{{\"bucket\":\"\",\"key\":\"k\"}}\n", exported);
+    let line = exported.lines().count() + 1;
+    let output = virt_store_in(s.dir.path(), &["import", "--data", "fresh"], bad.as_bytes());
+    let run = text(output);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains(&format!("line {line}")), "{run:?}");
+    assert!(s.ok(&["export", "--data", "fresh"]).stdout.is_empty(), "nothing imported");
+}
+
+#[test]
+fn inspect_describes_buckets() {
+    let s = Scratch::new();
+    s.ok(&["run", counter(), "--", "note", "one"]);
+    s.ok(&["set", "-b", "other", "k", "v"]);
+    s.ok(&["set", "-b", "other", "gone", "v"]);
+    s.ok(&["delete", "-b", "other", "gone"]);
+    let run = s.ok(&["inspect"]);
+    assert!(run.stdout.contains("virt-store format 1"), "{run:?}");
+    assert!(run.stdout.contains("bucket `other`: 1 keys, 1 B of values"), "{run:?}");
+    assert!(run.stdout.contains("1 deleted keys remembered"), "{run:?}");
+    assert!(run.stdout.contains("the default bucket: "), "{run:?}");
+}
+
+#[test]
+fn fsck_finds_damage_and_repairs_it() {
+    let s = Scratch::new();
+    s.ok(&["set", "good", "kept"]);
+    s.ok(&["set", "bad", "to be damaged"]);
+    let clean = s.ok(&["fsck"]);
+    assert!(clean.stdout.contains("checked 2 keys in 1 buckets: 0 problems"), "{clean:?}");
+
+    // Flip a byte of `bad`'s value file.
+    let hash = engine::hash::hex(&engine::hash::sha256(b"bad"));
+    let key_dir = s.path("data/buckets/_default").join(&hash[..2]).join(&hash);
+    let value = std::fs::read_dir(&key_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("val."))
+        .unwrap();
+    let mut bytes = std::fs::read(&value).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(&value, bytes).unwrap();
+
+    let found = s.run(&["fsck"]);
+    assert_eq!(found.code, Some(1), "{found:?}");
+    assert!(found.stdout.contains("found: "), "{found:?}");
+    assert!(found.stdout.contains(&hash), "names the damaged entry: {found:?}");
+    assert!(found.stdout.contains("--repair"), "says how to fix: {found:?}");
+
+    let repaired = s.ok(&["fsck", "--repair"]);
+    assert!(repaired.stdout.contains("repaired: "), "{repaired:?}");
+    let again = s.ok(&["fsck"]);
+    assert!(again.stdout.contains("0 problems"), "{again:?}");
+    assert_eq!(s.ok(&["get", "good"]).stdout, "kept");
+}
