@@ -9,3 +9,8 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     echo "setup: installing the wasm32-wasip2 target"
     rustup target add wasm32-wasip2
 fi
+
+# The native packages, selected the same way by scripts/test and scripts/demo: cargo unifies
+# dependency features over the packages it builds, so building the CLI alone would compile
+# wasmtime a second time with other features.
+NATIVE_PACKAGES=(--workspace --exclude provider --exclude test-programs --exclude counter --exclude http-counter --exclude bench)

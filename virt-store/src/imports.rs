@@ -12,6 +12,9 @@ pub enum ImportsError {
     /// The bytes are a core module, not a component.
     #[error("the input is a core wasm module, not a component; build it for `wasm32-wasip2` or wrap it with `wasm-tools component new`")]
     NotAComponent,
+    /// The bytes are not WebAssembly at all.
+    #[error("the input is not a WebAssembly file (it does not start with `\\0asm`)")]
+    NotWasm,
     /// The bytes could not be parsed.
     #[error("the input is not a valid wasm component")]
     Parse {
@@ -47,6 +50,9 @@ enum Side {
 }
 
 fn names(component: &[u8], side: Side) -> Result<Vec<String>, ImportsError> {
+    if !component.starts_with(b"\0asm") {
+        return Err(ImportsError::NotWasm);
+    }
     let parse = |source| ImportsError::Parse { source };
     let mut names = Vec::new();
     // Nesting depth: 1 inside the outer component, more inside nested modules and components.
@@ -105,8 +111,9 @@ mod tests {
     fn refuses_a_core_module() {
         let module = wat::parse_str("(module)").unwrap();
         assert!(matches!(imports(&module), Err(ImportsError::NotAComponent)));
+        assert!(matches!(imports(b"not wasm"), Err(ImportsError::NotWasm)));
         assert!(matches!(
-            imports(b"not wasm"),
+            imports(b"\0asm\x0d\0\x01\0 truncated"),
             Err(ImportsError::Parse { .. })
         ));
     }

@@ -181,6 +181,9 @@ fn plug_refuses_spins_draft2_with_what_to_rebuild_against() {
 fn plug_reports_an_unreadable_app() {
     let s = Scratch::new();
     s.fails(&["plug", "missing.wasm", "-o", "out.wasm"], "cannot read the app `missing.wasm`");
+    std::fs::write(s.path("notes.txt"), "# not wasm").unwrap();
+    let run = s.fails(&["plug", "notes.txt", "-o", "out.wasm"], "the input is not a WebAssembly file (it does not start with `\\0asm`)");
+    assert_eq!(run.stderr.lines().count(), 1, "one readable line: {run:?}");
     std::fs::write(s.path("module.wasm"), wat::parse_str("(module)").unwrap()).unwrap();
     s.fails(&["plug", "module.wasm", "-o", "out.wasm"], "not a component");
 }

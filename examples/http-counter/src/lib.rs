@@ -5,10 +5,13 @@
 //! - `GET /` or `GET /hit`: counts the hit (`increment` of `hits`), records it in the `stats`
 //!   document (a CAS loop), answers the new count;
 //! - `GET /count`: the count, without counting;
-//! - `GET /stats`: the document, `{"hits":N,"last":"/hit"}`.
+//! - `GET /stats`: the document, `{"hits":N,"last":"/hit"}`;
+//! - anything else: `404`. A store error is a `500` with its message, never a trap.
 //!
 //! ```sh
-//! virt-store plug http_counter.wasm -o http.kv.wasm     # or: wac plug --plug provider.wasm ...
+//! cargo build -p http-counter --target wasm32-wasip2 --release
+//! virt-store plug target/wasm32-wasip2/release/http_counter.wasm -o http.kv.wasm
+//! # or: virt-store provider -o provider.wasm && wac plug --plug provider.wasm APP -o http.kv.wasm
 //! mkdir -p data
 //! wasmtime serve -S cli --dir ./data::/data http.kv.wasm
 //! curl http://localhost:8080/hit
@@ -47,13 +50,15 @@ impl wasip2::exports::http::incoming_handler::Guest for Handler {
     }
 }
 
+const NOT_FOUND: &str = "no such page; try /hit, /count or /stats\n";
+
 /// The status and body for a `GET` of `path`.
 fn route(path: &str) -> (u16, String) {
     let result = match path {
         "/" | "/hit" => hit(path),
         "/count" => count(),
         "/stats" => stats(),
-        _ => return (404, format!("no page `{path}`; try /hit, /count or /stats\n")),
+        _ => return (404, NOT_FOUND.to_owned()),
     };
     match result {
         Ok(body) => (200, body),
@@ -72,13 +77,19 @@ fn hit(path: &str) -> Result<String, String> {
 fn count() -> Result<String, String> {
     let bucket = store::open("").map_err(describe)?;
     let hits = bucket.get("hits").map_err(describe)?;
-    Ok(format!("{}\n", hits.map_or("0".into(), |v| String::from_utf8_lossy(&v).into_owned())))
+    Ok(format!(
+        "{}\n",
+        hits.map_or("0".into(), |v| String::from_utf8_lossy(&v).into_owned())
+    ))
 }
 
 fn stats() -> Result<String, String> {
     let bucket = store::open("").map_err(describe)?;
     let document = bucket.get("stats").map_err(describe)?;
-    Ok(document.map_or_else(|| render(0, ""), |d| String::from_utf8_lossy(&d).into_owned()))
+    Ok(document.map_or_else(
+        || render(0, ""),
+        |d| String::from_utf8_lossy(&d).into_owned(),
+    ))
 }
 
 /// Adds one hit to the `stats` document: read, change, and swap only if no other instance wrote
@@ -117,7 +128,9 @@ fn respond(out: ResponseOutparam, status: u16, body: String) {
     let _ = headers.set("content-length", &[body.len().to_string().into_bytes()]);
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
-    let Ok(outgoing) = response.body() else { return };
+    let Ok(outgoing) = response.body() else {
+        return;
+    };
     ResponseOutparam::set(out, Ok(response));
     if let Ok(stream) = outgoing.write() {
         // `blocking_write_and_flush` takes at most 4096 bytes at a time.
