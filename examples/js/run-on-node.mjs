@@ -1,7 +1,10 @@
 // Runs a composed component on Node.js through jco, with a host directory as the store:
 //
 //     npx jco transpile app.kv.wasm -o .transpiled/app --name app
-//     node run-on-node.mjs .transpiled/app/app.js ./data ARGS...
+//     node --experimental-wasm-extended-const run-on-node.mjs .transpiled/app/app.js ./data ARGS...
+//
+// (The flag is for componentize-py's CPython, whose constant expressions Node 20 compiles only
+// with it.)
 //
 // A command (exports wasi:cli/run) runs with ARGS as its arguments; the interop app (exports
 // `run: func(list<string>) -> result<string, string>`) is called with ARGS and its answer printed.

@@ -4,7 +4,7 @@
 //! equal to it (`BLESS=1` rewrites the README's table).
 //!
 //! `scripts/test` installs the toolchains: `npm ci` in `examples/js` (jco, componentize-js,
-//! preview2-shim) and `pip install componentize-py`.
+//! preview2-shim) and `pip install componentize-py==0.25.1`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,9 +27,15 @@ const CELLS: &[Cell] = &[
     Cell { runtime: "wasmtime serve 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/http-counter", test: "tests/harness/tests/conformance/serve.rs" },
     Cell { runtime: "virt-store run (wasmtime 48.0.8 embedded)", language: "Rust", version: "0.2.0-draft3, 0.2.0-draft2, 0.2.0-draft", app: "tests/programs (all)", test: "tests/harness/tests/conformance/programs.rs" },
     Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
+    Cell { runtime: "wasmtime run 49.0.3", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
     Cell { runtime: "wasmtime run 49.0.3", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
     Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
 ];
+
+/// componentize-py's CPython uses extended constant expressions, which Node 20 compiles only
+/// with this flag (later Node versions by default).
+const EXTENDED_CONST: &str = "--experimental-wasm-extended-const";
 
 fn examples_js() -> PathBuf {
     Path::new(REPO).join("examples/js")
@@ -60,6 +66,7 @@ fn jco(args: &[&str]) -> Command {
     let mut command = Command::new("node");
     command
         .current_dir(&js)
+        .arg(EXTENDED_CONST)
         .arg("--import")
         .arg("./preopen-root.mjs")
         .arg("node_modules/@bytecodealliance/jco/dist/jco.js")
@@ -97,6 +104,7 @@ impl Transpiled {
         let module = self.dir.path().join("app.js");
         ok(Command::new("node")
             .current_dir(examples_js())
+            .arg(EXTENDED_CONST)
             .arg("run-on-node.mjs")
             .arg(module)
             .arg(data)
@@ -142,6 +150,38 @@ fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
     );
     assert_eq!(get(&data, "visits"), "2");
     assert_eq!(get(&data, "note:2"), "from node");
+}
+
+#[test]
+fn python_app_on_wasmtime_and_jco_shares_a_store() {
+    let version = Command::new("componentize-py").arg("--version").output();
+    assert!(
+        version.as_ref().is_ok_and(|v| String::from_utf8_lossy(&v.stdout).contains("0.25.1")),
+        "componentize-py 0.25.1 is not installed ({version:?}); run `scripts/test`, which installs it (pip install componentize-py==0.25.1)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("py-app.wasm");
+    ok(Command::new("componentize-py")
+        .current_dir(Path::new(REPO).join("examples/python"))
+        .args(["-d", "../interop-wit", "-w", "app", "componentize", "app", "-o"])
+        .arg(&app));
+    let composed = dir.path().join("py-app.kv.wasm");
+    plug(&app, &composed);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+
+    assert_eq!(wasmtime_invoke(&data, &composed, &["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
+    assert_eq!(wasmtime_invoke(&data, &composed, &["note", "hello"]), "ok(\"note 1\")\n");
+    assert_eq!(wasmtime_invoke(&data, &composed, &["bogus"]), "err(\"usage: visit NAME | note TEXT | show\")\n");
+    let on_node = Transpiled::new(&composed);
+    assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
+    assert_eq!(on_node.run(&data, &["note", "from node"]), "note 2\n");
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
+    );
+    assert_eq!(get(&data, "last"), "bob");
+    assert_eq!(get(&data, "note:1"), "hello");
 }
 
 #[test]
