@@ -1,6 +1,5 @@
 //! A bucket: the public operations on keys, each a thin loop over the key-directory protocol.
 
-use std::fs;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -10,6 +9,7 @@ use crate::keydir::{KeyDir, Read, Snapshot, Staged, Syncs};
 use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use crate::names::{key_hash, Version, TMP_DIR};
 use crate::sync::{sync_dir, Durability};
+use crate::vfs::{self, Kind};
 
 /// Writes sweep `tmp/` once in this many, on average.
 pub const SWEEP_ONE_IN: u64 = 256;
@@ -192,12 +192,16 @@ impl Bucket {
     pub fn sweep_temps(&self, older_than: Duration) -> Result<usize> {
         let now = SystemTime::now();
         let mut removed = 0;
-        for item in fs::read_dir(&self.tmp).map_err(io_err("list", &self.tmp))? {
-            let item = item.map_err(io_err("list", &self.tmp))?;
-            let Ok(modified) = item.metadata().and_then(|m| m.modified()) else { continue };
+        for name in vfs::list(&self.tmp).map_err(io_err("list", &self.tmp))? {
+            // A temporary removed by another sweeper while listing is one less to remove.
+            let Ok(name) = name else { continue };
+            let path = self.tmp.join(name);
+            let Ok(modified) = vfs::modified(&path) else { continue };
             if now.duration_since(modified).is_ok_and(|age| age >= older_than) {
-                let path = item.path();
-                let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                let gone = match vfs::kind(&path) {
+                    Ok(Kind::Dir) => vfs::remove_dir_all(&path),
+                    _ => vfs::remove_file(&path),
+                };
                 if gone.is_ok() {
                     removed += 1;
                 }

@@ -7,7 +7,6 @@
 //! version, so versions keep growing and no compare-and-swap handle can be fooled. Damaged files
 //! are copied into the bucket's `lost+found/` first, for a person to look at.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::bucket::{Bucket, SWEEP_AGE};
@@ -16,6 +15,7 @@ use crate::keydir::list_names;
 use crate::names::{entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Version, TMP_DIR};
 use crate::record::{self, HEADER_LEN};
 use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
+use crate::vfs::{self, Kind};
 
 /// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
 /// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
@@ -100,7 +100,7 @@ impl Store {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|name| bucket_id(&name))
-            .filter(|id| self.bucket_dir(id).join(TMP_DIR).is_dir())
+            .filter(|id| is_dir(&self.bucket_dir(id).join(TMP_DIR)))
             .collect();
         ids.sort();
         Ok(ids)
@@ -114,7 +114,7 @@ impl Store {
         for name in sorted(list_names(&dir)?.unwrap_or_default()) {
             let path = dir.join(&name);
             match bucket_id(&name) {
-                Some(id) if path.is_dir() => {
+                Some(id) if is_dir(&path) => {
                     report.buckets += 1;
                     self.bucket(&id)?.check(repair, &mut report)?;
                 }
@@ -132,13 +132,13 @@ impl Bucket {
         let tmp = self.dir().join(TMP_DIR);
         for name in list_names(&tmp)?.unwrap_or_default() {
             stats.temps += 1;
-            stats.disk_bytes += fs::metadata(tmp.join(name)).map_or(0, |m| m.len());
+            stats.disk_bytes += vfs::len(&tmp.join(name)).unwrap_or(0);
         }
         for key_dir in self.key_dirs()? {
             let Some(names) = list_names(&key_dir)? else { continue };
             let mut current: Option<Version> = None;
             for name in &names {
-                stats.disk_bytes += fs::metadata(key_dir.join(name)).map_or(0, |m| m.len());
+                stats.disk_bytes += vfs::len(&key_dir.join(name)).unwrap_or(0);
                 if let Entry::Cur(v) = entry(name) {
                     current = Some(current.map_or(v, |c| if v.seq > c.seq { v } else { c }));
                 }
@@ -164,10 +164,10 @@ impl Bucket {
             let path = dir.join(&name);
             if name == TMP_DIR {
                 report.swept += self.sweep_temps(SWEEP_AGE)? as u64;
-            } else if is_shard(&name) && path.is_dir() {
+            } else if is_shard(&name) && is_dir(&path) {
                 for key in sorted(list_names(&path)?.unwrap_or_default()) {
                     let key_dir = path.join(&key);
-                    if !is_key_hash(&key) || !key_dir.is_dir() {
+                    if !is_key_hash(&key) || !is_dir(&key_dir) {
                         report.problems.push(Problem { path: key_dir, kind: ProblemKind::Foreign, repaired: false });
                     } else if key[..2] != name {
                         let repaired = repair && self.quarantine(&key_dir, &key)?;
@@ -204,7 +204,7 @@ impl Bucket {
             if state.names.is_empty() {
                 // The debris of a first write cut short by an OS crash (FORMAT.md, invariant 6):
                 // it reads as absent and the next first write replaces it. Not damage.
-                let _ = fs::remove_dir(key_dir);
+                let _ = vfs::remove_dir(key_dir);
                 return Ok(());
             }
             let repaired = repair && self.tombstone_pointerless(key_dir, hash, &state)?;
@@ -216,7 +216,7 @@ impl Bucket {
             if repair {
                 for v in state.pointers.iter().filter(|v| **v != current) {
                     let path = key_dir.join(v.cur_name());
-                    repaired &= fs::remove_file(&path).is_ok() || !path.exists();
+                    repaired &= vfs::remove_file(&path).is_ok() || !exists(&path);
                 }
             }
             report.problems.push(problem(ProblemKind::SeveralPointers(state.pointers.len()), repaired));
@@ -224,7 +224,7 @@ impl Bucket {
         // Value files of versions up to the current one, other than the current one, are
         // garbage for good: versions only grow, and an in-flight writer's file is newer.
         for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current) {
-            if fs::remove_file(key_dir.join(v.val_name())).is_ok() {
+            if vfs::remove_file(&key_dir.join(v.val_name())).is_ok() {
                 report.swept += 1;
             }
         }
@@ -235,10 +235,10 @@ impl Bucket {
             return Ok(());
         }
         let value_path = key_dir.join(current.val_name());
-        let kind = match fs::read(&value_path) {
+        let kind = match vfs::read(&value_path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Superseded since the listing, or really missing: only the pointer can tell.
-                if !key_dir.join(current.cur_name()).exists() {
+                if !exists(&key_dir.join(current.cur_name())) {
                     return Ok(());
                 }
                 ProblemKind::MissingValue
@@ -260,12 +260,12 @@ impl Bucket {
     /// us to it, which heals it just as well).
     fn tombstone_damaged(&self, key_dir: &Path, hash: &str, current: Version) -> Result<bool> {
         let value = key_dir.join(current.val_name());
-        if value.exists() {
+        if let Ok(bytes) = vfs::read(&value) {
             let kept = self.lost_and_found(&format!("{hash}.{}", current.val_name()))?;
-            fs::copy(&value, &kept).map_err(io_err("copy to lost+found", &value))?;
+            vfs::write_new(&kept, &bytes, false).map_err(io_err("copy to lost+found", &value))?;
         }
         self.delete_version(key_dir, current)?;
-        Ok(!key_dir.join(current.cur_name()).exists())
+        Ok(!exists(&key_dir.join(current.cur_name())))
     }
 
     /// A directory with files but no pointer can be neither read nor written (a first write
@@ -274,11 +274,11 @@ impl Bucket {
     fn tombstone_pointerless(&self, key_dir: &Path, hash: &str, state: &State) -> Result<bool> {
         let seq = state.values.iter().map(|v| v.seq).max().unwrap_or(0) + 1;
         let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
-        fs::File::create_new(&pointer).map_err(io_err("create", &pointer))?;
+        vfs::write_new(&pointer, b"", false).map_err(io_err("create", &pointer))?;
         for name in &state.names {
             let from = key_dir.join(name);
             let to = self.lost_and_found(&format!("{hash}.{name}"))?;
-            fs::rename(&from, &to).map_err(io_err("move to lost+found", &from))?;
+            vfs::rename(&from, &to).map_err(io_err("move to lost+found", &from))?;
         }
         Ok(true)
     }
@@ -286,14 +286,14 @@ impl Bucket {
     /// Moves a whole key directory into lost+found (for one that no read can reach anyway).
     fn quarantine(&self, key_dir: &Path, hash: &str) -> Result<bool> {
         let to = self.lost_and_found(hash)?;
-        fs::rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
+        vfs::rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
         Ok(true)
     }
 
     /// A fresh path in the bucket's lost+found directory, named after `what`.
     fn lost_and_found(&self, what: &str) -> Result<PathBuf> {
         let dir = self.dir().join(LOST_AND_FOUND_DIR);
-        fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+        vfs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
         Ok(dir.join(format!("{what}.{}", temp_name())))
     }
 
@@ -350,12 +350,21 @@ fn bucket_id(name: &str) -> Option<String> {
 
 /// The key and value lengths from a value file's header, if it has one.
 fn header(path: &Path) -> Option<(u64, u64)> {
-    use std::io::Read;
-    let mut header = [0u8; HEADER_LEN];
-    fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
+    let header = vfs::read_prefix(path, HEADER_LEN).ok()?;
+    if header.len() < HEADER_LEN {
+        return None;
+    }
     let key_len = u32::from_le_bytes(header[4..8].try_into().ok()?) as u64;
     let value_len = u64::from_le_bytes(header[8..16].try_into().ok()?);
     Some((key_len, value_len))
+}
+
+fn is_dir(path: &Path) -> bool {
+    vfs::kind(path).is_ok_and(|kind| kind == Kind::Dir)
+}
+
+fn exists(path: &Path) -> bool {
+    vfs::kind(path).is_ok()
 }
 
 fn sorted(mut names: Vec<String>) -> Vec<String> {

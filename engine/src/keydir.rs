@@ -16,15 +16,15 @@
 //! killed at any step leaves nothing that blocks others: at worst an unreferenced temporary or
 //! value file, which later writers and `fsck` remove.
 
-use std::fs::{self, File};
-use std::io::{ErrorKind, Read as _};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
 use crate::limits::MAX_ATTEMPTS;
 use crate::names::{entry, temp_name, Entry, Version};
 use crate::record::{self, HEADER_LEN};
-use crate::sync::{sync_dir, sync_file};
+use crate::sync::{self, sync_dir, sync_file};
+use crate::vfs;
 
 /// How many listings in a row may lack a pointer before the key directory is called corrupt.
 /// A healthy directory always has one, so only a listing torn by a concurrent rename misses it.
@@ -98,25 +98,23 @@ impl Staged {
         let path = tmp.join(temp_name());
         let staged = Staged { path };
         let bytes = record::encode(key, value);
-        let mut file = File::create_new(&staged.path).map_err(io_err("create", &staged.path))?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(io_err("write", &staged.path))?;
+        vfs::write_new(&staged.path, &bytes, sync).map_err(io_err("write", &staged.path))?;
         if sync {
-            sync_file(&file, &staged.path)?;
+            sync::count();
         }
         Ok(staged)
     }
 
     /// Syncs the staged file (for batches that write all files before syncing any).
     pub fn sync(&self) -> Result<()> {
-        let file = fs::OpenOptions::new().write(true).open(&self.path).map_err(io_err("open", &self.path))?;
-        sync_file(&file, &self.path)
+        sync_file(&self.path)
     }
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
         // Gone already when it was committed; otherwise it is ours to clean up.
-        let _ = fs::remove_file(&self.path);
+        let _ = vfs::remove_file(&self.path);
     }
 }
 
@@ -184,35 +182,24 @@ impl KeyDir<'_> {
     }
 
     fn read_value_file(&self, path: &Path, read: Read) -> Result<(String, Option<Vec<u8>>)> {
-        let mut file = File::open(path).map_err(io_err("open", path))?;
         if read == Read::Key {
             // Only the header and the key: listings do not pay for values.
-            let mut header = [0u8; HEADER_LEN];
-            file.read_exact(&mut header).map_err(|e| self.short_read(path, e))?;
+            let bytes = vfs::read_prefix(path, HEADER_LEN + crate::limits::MAX_KEY_BYTES).map_err(io_err("read", path))?;
+            let Some(header) = bytes.get(..HEADER_LEN) else { return Err(self.corrupt(path, "truncated".into())) };
             let key_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
             if header[..4] != record::MAGIC || key_len > crate::limits::MAX_KEY_BYTES {
                 return Err(self.corrupt(path, "bad header".into()));
             }
-            let mut key = vec![0; key_len];
-            file.read_exact(&mut key).map_err(|e| self.short_read(path, e))?;
-            let key = String::from_utf8(key).map_err(|_| self.corrupt(path, "key is not UTF-8".into()))?;
+            let Some(key) = bytes.get(HEADER_LEN..HEADER_LEN + key_len) else { return Err(self.corrupt(path, "truncated".into())) };
+            let key = String::from_utf8(key.to_vec()).map_err(|_| self.corrupt(path, "key is not UTF-8".into()))?;
             return Ok((key, None));
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io_err("read", path))?;
+        let bytes = vfs::read(path).map_err(io_err("read", path))?;
         let record = record::decode(&bytes).map_err(|e| self.corrupt(path, e.to_string()))?;
         if record.key != self.key {
             return Err(Error::Collision { key: KeyDisplay::new(self.key), stored: KeyDisplay::new(record.key) });
         }
         Ok((record.key.to_owned(), Some(record.value.to_vec())))
-    }
-
-    fn short_read(&self, path: &Path, e: std::io::Error) -> Error {
-        if e.kind() == ErrorKind::UnexpectedEof {
-            self.corrupt(path, "truncated".into())
-        } else {
-            io_err("read", path)(e)
-        }
     }
 
     fn corrupt(&self, path: &Path, reason: String) -> Error {
@@ -234,14 +221,14 @@ impl KeyDir<'_> {
         }
         let val_path = self.dir.join(new.val_name());
         if let Some(staged) = &staged {
-            fs::rename(&staged.path, &val_path).map_err(io_err("move value into", &self.dir))?;
+            vfs::rename(&staged.path, &val_path).map_err(io_err("move value into", &self.dir))?;
         }
         let cur_from = self.dir.join(from.version.cur_name());
-        match fs::rename(&cur_from, self.dir.join(new.cur_name())) {
+        match vfs::rename(&cur_from, &self.dir.join(new.cur_name())) {
             Ok(()) => {}
             Err(e) => {
                 if staged.is_some() {
-                    let _ = fs::remove_file(&val_path);
+                    let _ = vfs::remove_file(&val_path);
                 }
                 return if e.kind() == ErrorKind::NotFound { Ok(false) } else { Err(io_err("commit", &cur_from)(e)) };
             }
@@ -251,7 +238,7 @@ impl KeyDir<'_> {
         // leaves garbage that the next writer or fsck removes, so it is not an error.
         let old = from.old_values.iter().copied().chain((!from.version.is_tombstone()).then_some(from.version));
         for version in old {
-            let _ = fs::remove_file(self.dir.join(version.val_name()));
+            let _ = vfs::remove_file(&self.dir.join(version.val_name()));
         }
         Ok(true)
     }
@@ -260,23 +247,23 @@ impl KeyDir<'_> {
     /// if the key directory exists (and is not empty) by then.
     fn create(&self, new: Version, staged: Staged, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
         let build = tmp.join(format!("{}.d", temp_name()));
-        fs::create_dir(&build).map_err(io_err("create", &build))?;
+        vfs::create_dir(&build).map_err(io_err("create", &build))?;
         let result = self.create_from(&build, new, &staged, syncs);
         if !matches!(result, Ok(true)) {
-            let _ = fs::remove_dir_all(&build);
+            let _ = vfs::remove_dir_all(&build);
         }
         result
     }
 
     fn create_from(&self, build: &Path, new: Version, staged: &Staged, syncs: &mut Syncs) -> Result<bool> {
-        fs::rename(&staged.path, build.join(new.val_name())).map_err(io_err("move value into", build))?;
+        vfs::rename(&staged.path, &build.join(new.val_name())).map_err(io_err("move value into", build))?;
         let cur = build.join(new.cur_name());
-        File::create_new(&cur).map_err(io_err("create", &cur))?;
+        vfs::write_new(&cur, b"", false).map_err(io_err("create", &cur))?;
         if syncs.enabled() {
             // The directory's entries must be durable before it becomes visible.
             sync_dir(build)?;
         }
-        match fs::create_dir(&self.shard) {
+        match vfs::create_dir(&self.shard) {
             Ok(()) => {
                 if let Some(bucket) = self.shard.parent() {
                     syncs.dir(bucket)?;
@@ -285,13 +272,13 @@ impl KeyDir<'_> {
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err("create", &self.shard)(e)),
         }
-        match fs::rename(build, &self.dir) {
+        match vfs::rename(build, &self.dir) {
             Ok(()) => {
                 syncs.dir(&self.shard)?;
                 Ok(true)
             }
             // Whatever the error (exists, not empty, ...), a directory there now means we lost.
-            Err(_) if fs::metadata(&self.dir).is_ok() => Ok(false),
+            Err(_) if vfs::kind(&self.dir).is_ok() => Ok(false),
             Err(e) => Err(io_err("create", &self.dir)(e)),
         }
     }
@@ -302,7 +289,7 @@ impl KeyDir<'_> {
 /// torn listing is taken again.
 pub(crate) fn list_names(dir: &Path) -> Result<Option<Vec<String>>> {
     'listing: for _ in 0..MAX_ATTEMPTS {
-        let listing = match fs::read_dir(dir) {
+        let listing = match vfs::list(dir) {
             Ok(listing) => listing,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err("list", dir)(e)),
@@ -310,8 +297,7 @@ pub(crate) fn list_names(dir: &Path) -> Result<Option<Vec<String>>> {
         let mut names = Vec::new();
         for item in listing {
             match item {
-                // Names that are not UTF-8 are never the engine's.
-                Ok(item) => names.extend(item.file_name().into_string()),
+                Ok(name) => names.push(name),
                 Err(e) if e.kind() == ErrorKind::NotFound => continue 'listing,
                 Err(e) => return Err(io_err("list", dir)(e)),
             }

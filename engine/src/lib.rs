@@ -2,8 +2,10 @@
 //! `std::fs`, safe to share between threads, instances and processes without locks.
 //!
 //! It compiles natively (for host tools and tests) and for `wasm32-wasip2` (inside the provider
-//! component, where `std::fs` is `wasi:filesystem`). `docs/FORMAT.md` describes the files it
-//! writes; `docs/DESIGN.md` why every operation is linearizable and crash-safe.
+//! component, where `std::fs` is `wasi:filesystem`). Every filesystem call goes through one
+//! private module, `vfs`, which the `simulation` feature can point at an in-memory filesystem
+//! that loses unsynced writes (`engine::sim`, for power-loss tests). `docs/FORMAT.md` describes the
+//! files it writes; `docs/DESIGN.md` why every operation is linearizable and crash-safe.
 //!
 //! ```no_run
 //! let store = engine::Store::open("data", engine::Options::default())?;
@@ -27,6 +29,9 @@ pub mod names;
 pub mod record;
 mod store;
 mod sync;
+mod vfs;
+#[cfg(feature = "simulation")]
+pub mod sim;
 
 pub use bucket::{Bucket, CasVersion, SWEEP_AGE, SWEEP_ONE_IN};
 pub use fsck::{BucketStats, FsckReport, Problem, ProblemKind, LOST_AND_FOUND_DIR};

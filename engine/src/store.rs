@@ -1,6 +1,5 @@
 //! A store: a root directory holding a format marker and one directory per bucket.
 
-use std::fs;
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
 
@@ -8,6 +7,7 @@ use crate::bucket::Bucket;
 use crate::error::{io_err, Error, Result};
 use crate::names::{temp_name, TMP_DIR};
 use crate::sync::{sync_dir, sync_file, Durability};
+use crate::vfs::{self, Kind};
 
 /// Name of the marker file in the root.
 pub const FORMAT_FILE: &str = "virt-store-format";
@@ -37,7 +37,7 @@ impl Store {
     pub fn open(root: impl Into<PathBuf>, options: Options) -> Result<Store> {
         let root = root.into();
         let marker = root.join(FORMAT_FILE);
-        match fs::read(&marker) {
+        match vfs::read(&marker) {
             Ok(found) if found == FORMAT_MARKER.as_bytes() => {}
             Ok(found) => return Err(unknown_format(marker, &found)),
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -59,11 +59,11 @@ impl Store {
         let dir = self.bucket_dir(id);
         let tmp = dir.join(TMP_DIR);
         // A bucket exists once its tmp directory does; that is the only check on the hot path.
-        if let Err(e) = fs::metadata(&tmp) {
+        if let Err(e) = vfs::kind(&tmp) {
             if e.kind() != ErrorKind::NotFound {
                 return Err(io_err("open bucket", &dir)(e));
             }
-            fs::create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
+            vfs::create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
             if self.options.durability == Durability::Sync {
                 sync_dir(&dir)?;
                 sync_dir(&self.root.join(BUCKETS_DIR))?;
@@ -101,8 +101,8 @@ pub fn validate_bucket_id(id: &str) -> Result<()> {
 /// Writes the marker (atomically: a temporary then a link, so a half-written marker is never
 /// seen) and the buckets directory.
 fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
-    match fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => {}
+    match vfs::kind(root) {
+        Ok(Kind::Dir) => {}
         Ok(_) => return Err(io_err("use as store directory", root)(io::Error::other("not a directory"))),
         Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(Error::RootMissing { path: root.to_path_buf() })
@@ -110,22 +110,21 @@ fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
         Err(e) => return Err(root_error(root, "open", e)),
     }
     let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()));
-    let written = fs::write(&temp, FORMAT_MARKER).map_err(|e| writable_error(root, "initialise", e));
+    let written = vfs::write_new(&temp, FORMAT_MARKER.as_bytes(), false).map_err(|e| writable_error(root, "initialise", e));
     if let Err(e) = written {
-        let _ = fs::remove_file(&temp);
+        let _ = vfs::remove_file(&temp);
         return Err(e);
     }
     if durability == Durability::Sync {
-        let file = fs::File::open(&temp).map_err(io_err("open", &temp))?;
-        sync_file(&file, &temp)?;
+        sync_file(&temp)?;
     }
-    let linked = fs::hard_link(&temp, marker);
-    let _ = fs::remove_file(&temp);
+    let linked = vfs::hard_link(&temp, marker);
+    let _ = vfs::remove_file(&temp);
     match linked {
         Ok(()) => {}
         // Another instance initialised the store first; check what it wrote.
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let found = fs::read(marker).map_err(io_err("read", marker))?;
+            let found = vfs::read(marker).map_err(io_err("read", marker))?;
             if found != FORMAT_MARKER.as_bytes() {
                 return Err(unknown_format(marker.to_path_buf(), &found));
             }
@@ -133,7 +132,7 @@ fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
         Err(e) => return Err(writable_error(root, "initialise", e)),
     }
     let buckets = root.join(BUCKETS_DIR);
-    match fs::create_dir(&buckets) {
+    match vfs::create_dir(&buckets) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
         Err(e) => return Err(writable_error(root, "create", e)),

@@ -1,10 +1,10 @@
 //! Durability: whether writes are synced, and the syncs issued (counted, for tests and benchmarks).
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{io_err, Result};
+use crate::vfs;
 
 /// Whether an acknowledged write survives an OS crash or power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,16 +25,19 @@ pub fn sync_count() -> u64 {
     SYNCS.load(Ordering::Relaxed)
 }
 
-/// Syncs a file's data and metadata.
-pub(crate) fn sync_file(file: &File, path: &Path) -> Result<()> {
+/// Counts one sync (for the calls that sync as part of another, like `vfs::write_new`).
+pub(crate) fn count() {
     SYNCS.fetch_add(1, Ordering::Relaxed);
-    file.sync_all().map_err(io_err("sync", path))
+}
+
+/// Syncs a file's data and metadata.
+pub(crate) fn sync_file(path: &Path) -> Result<()> {
+    count();
+    vfs::sync_file(path).map_err(io_err("sync", path))
 }
 
 /// Syncs a directory, so that names created, renamed or removed in it are durable.
 pub(crate) fn sync_dir(path: &Path) -> Result<()> {
-    SYNCS.fetch_add(1, Ordering::Relaxed);
-    File::open(path)
-        .and_then(|dir| dir.sync_all())
-        .map_err(io_err("sync directory", path))
+    count();
+    vfs::sync_dir(path).map_err(io_err("sync directory", path))
 }

@@ -1,0 +1,390 @@
+//! A simulated filesystem for power-loss tests (feature `simulation`).
+//!
+//! It keeps what was written apart from what was synced, as SQLite's crash VFS and redb's crash
+//! tests do. A file's data becomes durable when the file is synced; a directory's names (files
+//! created, renamed or removed in it) when the directory is synced. [`SimFs::power_loss`] returns
+//! the filesystem a reboot finds: the durable state, or ([`Loss::Random`]) for each directory
+//! either its durable names or all its latest ones, and for each file its durable data, its latest
+//! data, or a torn prefix of it. That drops, tears and reorders (across directories) whatever
+//! was not synced, within what POSIX allows.
+//!
+//! The engine's calls go to the `SimFs` that the calling thread [`install`]ed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, ErrorKind};
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::time::SystemTime;
+
+use crate::vfs::Kind;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<SimFs>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn current() -> Option<Rc<SimFs>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Sends this thread's engine calls to `fs` until the returned guard is dropped.
+pub fn install(fs: Rc<SimFs>) -> Installed {
+    CURRENT.with(|c| *c.borrow_mut() = Some(fs));
+    Installed(())
+}
+
+/// While alive, this thread's engine calls go to a [`SimFs`].
+pub struct Installed(());
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// What a power loss keeps of what was not synced.
+#[derive(Clone, Copy, Debug)]
+pub enum Loss {
+    /// Nothing: exactly the synced state.
+    Strict,
+    /// For each directory and file, chosen by this seed: the synced state, all of the latest one,
+    /// or (files) a torn prefix of the latest data.
+    Random(u64),
+}
+
+type Id = usize;
+
+#[derive(Clone, Debug)]
+enum Node {
+    File { data: Vec<u8>, durable: Vec<u8>, created: SystemTime },
+    Dir { entries: BTreeMap<String, Id>, durable: BTreeMap<String, Id>, created: SystemTime },
+}
+
+/// An in-memory filesystem mounted at a root path.
+#[derive(Debug)]
+pub struct SimFs {
+    root: PathBuf,
+    nodes: RefCell<Vec<Node>>,
+    calls: Cell<u64>,
+    crash_after: Cell<Option<u64>>,
+}
+
+const ROOT: Id = 0;
+
+fn err(kind: ErrorKind, what: &str, path: &Path) -> io::Error {
+    io::Error::new(kind, format!("{what}: {}", path.display()))
+}
+
+impl SimFs {
+    /// An empty filesystem whose root directory is `root` (which is durable).
+    pub fn new(root: impl Into<PathBuf>) -> Rc<SimFs> {
+        let now = SystemTime::now();
+        let root_node = Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: now };
+        Rc::new(SimFs { root: root.into(), nodes: RefCell::new(vec![root_node]), calls: Cell::new(0), crash_after: Cell::new(None) })
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.get()
+    }
+
+    /// After `calls` more calls, every call fails, as if the process had died there.
+    pub fn crash_after(&self, calls: u64) {
+        self.crash_after.set(Some(self.calls.get() + calls));
+    }
+
+    /// Whether a crash point was reached.
+    pub fn crashed(&self) -> bool {
+        self.crash_after.get().is_some_and(|at| self.calls.get() > at)
+    }
+
+    /// Makes everything durable, as a long-finished setup would be.
+    pub fn sync_everything(&self) {
+        for node in self.nodes.borrow_mut().iter_mut() {
+            match node {
+                Node::File { data, durable, .. } => *durable = data.clone(),
+                Node::Dir { entries, durable, .. } => *durable = entries.clone(),
+            }
+        }
+    }
+
+    /// The filesystem a reboot after a power loss finds (see [`Loss`]).
+    pub fn power_loss(&self, loss: Loss) -> Rc<SimFs> {
+        let nodes = self.nodes.borrow();
+        let mut rng = match loss {
+            Loss::Strict => 0,
+            Loss::Random(seed) => seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+        };
+        let mut random = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let strict = matches!(loss, Loss::Strict);
+        let mut kept: Vec<Node> = Vec::new();
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        // Depth-first from the root over the names each directory keeps; hard links keep sharing.
+        fn visit(old: Id, nodes: &[Node], kept: &mut Vec<Node>, map: &mut HashMap<Id, Id>, strict: bool, random: &mut dyn FnMut(u64) -> u64) -> Id {
+            if let Some(&new) = map.get(&old) {
+                return new;
+            }
+            let new = kept.len();
+            map.insert(old, new);
+            kept.push(Node::File { data: Vec::new(), durable: Vec::new(), created: SystemTime::now() });
+            let node = match &nodes[old] {
+                Node::File { data, durable, created } => {
+                    let survived = if strict || data == durable {
+                        durable.clone()
+                    } else {
+                        match random(3) {
+                            0 => durable.clone(),
+                            1 => data.clone(),
+                            _ => data[..random(data.len() as u64 + 1) as usize].to_vec(),
+                        }
+                    };
+                    Node::File { data: survived.clone(), durable: survived, created: *created }
+                }
+                Node::Dir { entries, durable, created } => {
+                    let names = if strict || random(2) == 0 { durable } else { entries };
+                    let mut survived = BTreeMap::new();
+                    for (name, &child) in names {
+                        survived.insert(name.clone(), visit(child, nodes, kept, map, strict, random));
+                    }
+                    Node::Dir { entries: survived.clone(), durable: survived, created: *created }
+                }
+            };
+            kept[new] = node;
+            new
+        }
+        visit(ROOT, &nodes, &mut kept, &mut map, strict, &mut random);
+        Rc::new(SimFs { root: self.root.clone(), nodes: RefCell::new(kept), calls: Cell::new(0), crash_after: Cell::new(None) })
+    }
+
+    /// Counts a call, and fails it once the crash point is passed.
+    fn call(&self) -> io::Result<()> {
+        self.calls.set(self.calls.get() + 1);
+        if self.crashed() {
+            return Err(io::Error::other("simulated power loss: this process is gone"));
+        }
+        Ok(())
+    }
+
+    fn components<'p>(&self, path: &'p Path) -> io::Result<Vec<&'p str>> {
+        let rest = path.strip_prefix(&self.root).map_err(|_| err(ErrorKind::NotFound, "outside the simulated filesystem", path))?;
+        let mut parts = Vec::new();
+        for c in rest.components() {
+            match c {
+                Component::Normal(name) => parts.push(name.to_str().ok_or_else(|| err(ErrorKind::InvalidInput, "not UTF-8", path))?),
+                Component::CurDir => {}
+                _ => return Err(err(ErrorKind::InvalidInput, "unsupported path", path)),
+            }
+        }
+        Ok(parts)
+    }
+
+    fn lookup(&self, path: &Path) -> io::Result<Id> {
+        let nodes = self.nodes.borrow();
+        let mut id = ROOT;
+        for name in self.components(path)? {
+            id = match &nodes[id] {
+                Node::Dir { entries, .. } => *entries.get(name).ok_or_else(|| err(ErrorKind::NotFound, "no such file or directory", path))?,
+                Node::File { .. } => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+            };
+        }
+        Ok(id)
+    }
+
+    /// The directory holding `path`, and `path`'s name in it.
+    fn parent<'p>(&self, path: &'p Path) -> io::Result<(Id, &'p str)> {
+        let parts = self.components(path)?;
+        let (name, _) = parts.split_last().ok_or_else(|| err(ErrorKind::InvalidInput, "the root has no parent", path))?;
+        let parent = self.lookup(path.parent().unwrap_or(path))?;
+        match &self.nodes.borrow()[parent] {
+            Node::Dir { .. } => Ok((parent, name)),
+            Node::File { .. } => Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+        }
+    }
+
+    fn entries_mut(nodes: &mut [Node], dir: Id) -> &mut BTreeMap<String, Id> {
+        match &mut nodes[dir] {
+            Node::Dir { entries, .. } => entries,
+            Node::File { .. } => unreachable!("checked to be a directory"),
+        }
+    }
+
+    fn insert_new(&self, path: &Path, node: Node) -> io::Result<()> {
+        let (parent, name) = self.parent(path)?;
+        let mut nodes = self.nodes.borrow_mut();
+        if Self::entries_mut(&mut nodes, parent).contains_key(name) {
+            return Err(err(ErrorKind::AlreadyExists, "already exists", path));
+        }
+        let id = nodes.len();
+        nodes.push(node);
+        Self::entries_mut(&mut nodes, parent).insert(name.to_owned(), id);
+        Ok(())
+    }
+
+    fn file(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let id = self.lookup(path)?;
+        match &self.nodes.borrow()[id] {
+            Node::File { data, .. } => Ok(data.clone()),
+            Node::Dir { .. } => Err(err(ErrorKind::IsADirectory, "is a directory", path)),
+        }
+    }
+
+    pub(crate) fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+        self.call()?;
+        let durable = if sync { bytes.to_vec() } else { Vec::new() };
+        self.insert_new(path, Node::File { data: bytes.to_vec(), durable, created: SystemTime::now() })
+    }
+
+    pub(crate) fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.call()?;
+        self.file(path)
+    }
+
+    pub(crate) fn read_prefix(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+        self.call()?;
+        let mut data = self.file(path)?;
+        data.truncate(limit);
+        Ok(data)
+    }
+
+    pub(crate) fn sync_file(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        let id = self.lookup(path)?;
+        if let Node::File { data, durable, .. } = &mut self.nodes.borrow_mut()[id] {
+            *durable = data.clone();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        let id = self.lookup(path)?;
+        match &mut self.nodes.borrow_mut()[id] {
+            Node::Dir { entries, durable, .. } => *durable = entries.clone(),
+            Node::File { .. } => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.call()?;
+        let (from_dir, from_name) = self.parent(from)?;
+        let (to_dir, to_name) = self.parent(to)?;
+        let moved = self.lookup(from)?;
+        let mut nodes = self.nodes.borrow_mut();
+        let moved_is_dir = matches!(nodes[moved], Node::Dir { .. });
+        if let Some(&target) = Self::entries_mut(&mut nodes, to_dir).get(to_name) {
+            match (&nodes[target], moved_is_dir) {
+                (Node::Dir { entries, .. }, true) if entries.is_empty() => {}
+                (Node::Dir { .. }, true) => return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", to)),
+                (Node::File { .. }, false) => {}
+                (Node::Dir { .. }, false) => return Err(err(ErrorKind::IsADirectory, "is a directory", to)),
+                (Node::File { .. }, true) => return Err(err(ErrorKind::NotADirectory, "not a directory", to)),
+            }
+        }
+        Self::entries_mut(&mut nodes, from_dir).remove(from_name);
+        Self::entries_mut(&mut nodes, to_dir).insert(to_name.to_owned(), moved);
+        Ok(())
+    }
+
+    pub(crate) fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.call()?;
+        let id = self.lookup(from)?;
+        let (dir, name) = self.parent(to)?;
+        let mut nodes = self.nodes.borrow_mut();
+        if matches!(nodes[id], Node::Dir { .. }) {
+            return Err(err(ErrorKind::IsADirectory, "cannot link a directory", from));
+        }
+        let entries = Self::entries_mut(&mut nodes, dir);
+        if entries.contains_key(name) {
+            return Err(err(ErrorKind::AlreadyExists, "already exists", to));
+        }
+        entries.insert(name.to_owned(), id);
+        Ok(())
+    }
+
+    fn remove(&self, path: &Path, want: Option<Kind>) -> io::Result<()> {
+        let (dir, name) = self.parent(path)?;
+        let id = self.lookup(path)?;
+        let mut nodes = self.nodes.borrow_mut();
+        match (&nodes[id], want) {
+            (Node::Dir { .. }, Some(Kind::File)) => return Err(err(ErrorKind::IsADirectory, "is a directory", path)),
+            (Node::File { .. }, Some(Kind::Dir)) => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+            (Node::Dir { entries, .. }, Some(Kind::Dir)) if !entries.is_empty() => {
+                return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", path))
+            }
+            _ => {}
+        }
+        Self::entries_mut(&mut nodes, dir).remove(name);
+        Ok(())
+    }
+
+    pub(crate) fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        self.remove(path, Some(Kind::File))
+    }
+
+    pub(crate) fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        self.remove(path, Some(Kind::Dir))
+    }
+
+    pub(crate) fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        self.remove(path, None)
+    }
+
+    pub(crate) fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        self.insert_new(path, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })
+    }
+
+    pub(crate) fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        self.call()?;
+        let mut at = self.root.clone();
+        for name in self.components(path)? {
+            at.push(name);
+            match self.lookup(&at) {
+                Ok(id) if matches!(self.nodes.borrow()[id], Node::Dir { .. }) => {}
+                Ok(_) => return Err(err(ErrorKind::NotADirectory, "not a directory", &at)),
+                Err(_) => self.insert_new(&at, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })?,
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn list(&self, path: &Path) -> io::Result<Vec<io::Result<String>>> {
+        self.call()?;
+        let id = self.lookup(path)?;
+        match &self.nodes.borrow()[id] {
+            Node::Dir { entries, .. } => Ok(entries.keys().cloned().map(Ok).collect()),
+            Node::File { .. } => Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+        }
+    }
+
+    pub(crate) fn kind(&self, path: &Path) -> io::Result<Kind> {
+        self.call()?;
+        let id = self.lookup(path)?;
+        Ok(match &self.nodes.borrow()[id] {
+            Node::Dir { .. } => Kind::Dir,
+            Node::File { .. } => Kind::File,
+        })
+    }
+
+    pub(crate) fn len(&self, path: &Path) -> io::Result<u64> {
+        self.call()?;
+        Ok(self.file(path)?.len() as u64)
+    }
+
+    pub(crate) fn modified(&self, path: &Path) -> io::Result<SystemTime> {
+        self.call()?;
+        let id = self.lookup(path)?;
+        Ok(match &self.nodes.borrow()[id] {
+            Node::File { created, .. } | Node::Dir { created, .. } => *created,
+        })
+    }
+}
