@@ -40,6 +40,9 @@ enum Op {
     ListNumeric,
     IncrementUnsigned(usize, u64),
     Reopen,
+    /// A writer of this key killed mid-write (after its value file moved in, before its commit),
+    /// then a fresh instance: the key keeps its value, and the debris is invisible.
+    Crash(usize, Vec<u8>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -53,13 +56,14 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (key.clone(), -1000i64..1000).prop_map(|(k, d)| Op::Increment(k, d)),
         2 => (key.clone(), value.clone()).prop_map(|(k, v)| Op::Swap(k, v)),
         1 => (key.clone(), value.clone(), value.clone()).prop_map(|(k, a, b)| Op::StaleSwap(k, a, b)),
-        1 => prop::collection::vec((key.clone(), value), 0..6).prop_map(Op::SetMany),
+        1 => prop::collection::vec((key.clone(), value.clone()), 0..6).prop_map(Op::SetMany),
         1 => prop::collection::vec(key.clone(), 0..6).prop_map(Op::DeleteMany),
         1 => prop::collection::vec(key.clone(), 0..6).prop_map(Op::GetMany),
         1 => Just(Op::List),
         1 => Just(Op::ListNumeric),
-        2 => (key, prop_oneof![0u64..1000, Just(u64::MAX)]).prop_map(|(k, d)| Op::IncrementUnsigned(k, d)),
+        2 => (key.clone(), prop_oneof![0u64..1000, Just(u64::MAX)]).prop_map(|(k, d)| Op::IncrementUnsigned(k, d)),
         1 => Just(Op::Reopen),
+        1 => (key, value).prop_map(|(k, v)| Op::Crash(k, v)),
     ]
 }
 
@@ -77,6 +81,23 @@ fn list_all(bucket: &Bucket) -> Vec<String> {
         match page.cursor {
             Some(next) => cursor = Some(next),
             None => return keys,
+        }
+    }
+}
+
+/// What a writer of `key` killed between moving its value file in and committing leaves: a staged
+/// temporary, and the value file of the next version, with no pointer to it.
+fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &[u8]) {
+    let hash = engine::names::key_hash(key);
+    let key_dir = bucket_dir.join(&hash[..2]).join(&hash);
+    std::fs::write(bucket_dir.join("tmp").join(engine::names::temp_name()), engine::record::encode(key, value)).expect("temp");
+    let Ok(entries) = std::fs::read_dir(&key_dir) else { return };
+    for entry in entries {
+        let name = entry.expect("entry").file_name().into_string().expect("utf-8");
+        if let Some(version) = name.strip_prefix("cur.") {
+            let seq = u64::from_str_radix(&version[..16], 16).expect("seq");
+            let next = key_dir.join(format!("val.{:016x}.{:016x}", seq + 1, engine::names::nonce()));
+            std::fs::write(next, engine::record::encode(key, value)).expect("debris");
         }
     }
 }
@@ -191,6 +212,10 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 }
             }
             Op::Reopen => bucket = open(dir.path(), durability),
+            Op::Crash(k, v) => {
+                leave_killed_writers_debris(bucket.dir(), &keys[k], &v);
+                bucket = open(dir.path(), durability);
+            }
         }
     }
     // Whatever happened, no internal file is ever listed and the final state matches.

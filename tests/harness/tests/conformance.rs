@@ -10,6 +10,8 @@ mod composition;
 mod concurrency;
 #[path = "conformance/differential.rs"]
 mod differential;
+#[path = "conformance/kill.rs"]
+mod kill;
 #[path = "conformance/persistence.rs"]
 mod persistence;
 #[path = "conformance/programs.rs"]
@@ -35,6 +37,8 @@ macro_rules! assert_test_exists {
     // bench/ (not a test): `cargo run --release -p bench`
     (bench_workload) => {};
     (bench_workload_draft) => {};
+    // kill::*
+    (kill_workload) => {};
     // persistence::*
     (kv_get) => {};
     // persistence::*

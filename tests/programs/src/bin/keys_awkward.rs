@@ -161,6 +161,8 @@ fn main() {
         "test bug: duplicate awkward keys"
     );
 
+    // The count, for docs/RELIABILITY.md (read by the harness).
+    println!("awkward keys: {}", keys.len());
     let bucket = open_default();
     for key in &keys {
         assert_value(&bucket, key, None, "fresh store");
