@@ -65,17 +65,7 @@ pub fn export(
     let mut summary = Summary::default();
     for id in ids {
         let bucket = store.bucket(&id)?;
-        let mut keys = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = bucket.list_keys(cursor.as_deref())?;
-            keys.extend(page.keys);
-            match page.cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        keys.sort();
+        let keys = all_keys(&bucket)?;
         for chunk in keys.chunks(MAX_BATCH_KEYS) {
             for (key, value) in chunk.iter().zip(bucket.get_many(chunk)?) {
                 let Some(value) = value else { continue };
@@ -103,6 +93,22 @@ pub fn export(
         summary.buckets += 1;
     }
     Ok(summary)
+}
+
+/// Every key of `bucket`, sorted by bytes, read page by page.
+pub fn all_keys(bucket: &engine::Bucket) -> Result<Vec<String>, engine::Error> {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = bucket.list_keys(cursor.as_deref())?;
+        keys.extend(page.keys);
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    keys.sort();
+    Ok(keys)
 }
 
 /// Reads JSON lines as [`export`] writes them and sets every key in `store`.

@@ -124,6 +124,29 @@ fn wasmtime_invoke(data: &Path, app: &Path, args: &[&str]) -> String {
         .arg(app))
 }
 
+/// Plugs the interop app (examples/interop-wit/app.wit) built in some language, then runs it on
+/// `wasmtime run` and on jco in Node against one store, and reads the store on the host.
+fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
+    let composed = dir.join("app.kv.wasm");
+    plug(app, &composed);
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+
+    assert_eq!(wasmtime_invoke(&data, &composed, &["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
+    assert_eq!(wasmtime_invoke(&data, &composed, &["note", "hello"]), "ok(\"note 1\")\n");
+    assert_eq!(wasmtime_invoke(&data, &composed, &["bogus"]), "err(\"usage: visit NAME | note TEXT | show\")\n");
+    let on_node = Transpiled::new(&composed);
+    assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
+    assert_eq!(on_node.run(&data, &["note", "from node"]), "note 2\n");
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
+    );
+    assert_eq!(get(&data, "visits"), "2");
+    assert_eq!(get(&data, "last"), "bob");
+    assert_eq!(get(&data, "note:2"), "from node");
+}
+
 #[test]
 fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
     let dir = tempfile::tempdir().unwrap();
@@ -134,22 +157,7 @@ fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
         "--disable", "http", "fetch-event",
         "-o", app.to_str().unwrap(),
     ]));
-    let composed = dir.path().join("js-app.kv.wasm");
-    plug(&app, &composed);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-
-    assert_eq!(wasmtime_invoke(&data, &composed, &["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
-    assert_eq!(wasmtime_invoke(&data, &composed, &["note", "hello"]), "ok(\"note 1\")\n");
-    let on_node = Transpiled::new(&composed);
-    assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
-    assert_eq!(on_node.run(&data, &["note", "from node"]), "note 2\n");
-    assert_eq!(
-        wasmtime_invoke(&data, &composed, &["show"]),
-        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
-    );
-    assert_eq!(get(&data, "visits"), "2");
-    assert_eq!(get(&data, "note:2"), "from node");
+    interop_app_shares_a_store_across_runtimes(&app, dir.path());
 }
 
 #[test]
@@ -165,23 +173,7 @@ fn python_app_on_wasmtime_and_jco_shares_a_store() {
         .current_dir(Path::new(REPO).join("examples/python"))
         .args(["-d", "../interop-wit", "-w", "app", "componentize", "app", "-o"])
         .arg(&app));
-    let composed = dir.path().join("py-app.kv.wasm");
-    plug(&app, &composed);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-
-    assert_eq!(wasmtime_invoke(&data, &composed, &["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
-    assert_eq!(wasmtime_invoke(&data, &composed, &["note", "hello"]), "ok(\"note 1\")\n");
-    assert_eq!(wasmtime_invoke(&data, &composed, &["bogus"]), "err(\"usage: visit NAME | note TEXT | show\")\n");
-    let on_node = Transpiled::new(&composed);
-    assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
-    assert_eq!(on_node.run(&data, &["note", "from node"]), "note 2\n");
-    assert_eq!(
-        wasmtime_invoke(&data, &composed, &["show"]),
-        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
-    );
-    assert_eq!(get(&data, "last"), "bob");
-    assert_eq!(get(&data, "note:1"), "hello");
+    interop_app_shares_a_store_across_runtimes(&app, dir.path());
 }
 
 #[test]

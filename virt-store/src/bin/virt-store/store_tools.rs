@@ -21,18 +21,7 @@ pub struct At {
 }
 
 pub fn list(at: &At) -> Result<ExitCode> {
-    let bucket = existing_bucket(at)?;
-    let mut keys = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = bucket.list_keys(cursor.as_deref())?;
-        keys.extend(page.keys);
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    keys.sort();
+    let keys = virt_store::all_keys(&existing_bucket(at)?)?;
     let mut stdout = std::io::stdout().lock();
     for key in keys {
         writeln!(stdout, "{key}")?;
