@@ -3,8 +3,8 @@
 //! other. Each cell of the README's matrix is one entry of [`CELLS`]; a check keeps the README
 //! equal to it (`BLESS=1` rewrites the README's table).
 //!
-//! `scripts/test` installs the toolchains: `npm ci` in `examples/js` (jco, componentize-js,
-//! preview2-shim) and `pip install componentize-py==0.25.1`.
+//! `scripts/test` installs the toolchains: `npm install` from the lockfile in `examples/js` (jco,
+//! componentize-js, preview2-shim) and `pip install componentize-py==0.25.1`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -61,7 +61,7 @@ fn jco(args: &[&str]) -> Command {
     let js = examples_js();
     assert!(
         js.join("node_modules/@bytecodealliance/jco").is_dir(),
-        "jco is not installed; run `scripts/test`, which runs `npm ci` in examples/js"
+        "jco is not installed; run `scripts/test`, which installs it in examples/js from the lockfile"
     );
     let mut command = Command::new("node");
     command
