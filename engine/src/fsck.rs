@@ -25,6 +25,13 @@ pub const LOST_AND_FOUND_DIR: &str = "lost+found";
 /// explain (no pointer, two pointers) is called damage.
 const RELISTS: u32 = 20;
 
+/// How far past the newest version its files name a pointerless key's repair tombstone goes.
+/// The lost pointer may have been newer than every file left, and a tombstone's name has no
+/// random part (`cur.<seq>.0000000000000000`), so `seq + 1` could be a name the key had, which a
+/// stale compare-and-swap handle would win. Files older than the current version are removed
+/// by the second commit after them, so the key cannot have gone this far past them.
+const POINTERLESS_SEQ_SKIP: u64 = 1 << 32;
+
 /// The size of a bucket, as [`Bucket::stats`] counts it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BucketStats {
@@ -90,6 +97,10 @@ pub enum ProblemKind {
     /// The value file holds a key whose hash is not its directory's name.
     #[error("the value file holds another key; --repair makes this key deleted and keeps the file in lost+found")]
     WrongKey,
+    /// A file or directory that cannot be read (permissions, a disk error, a directory where a
+    /// file belongs). Never repaired: the key may be healthy underneath.
+    #[error("cannot be read ({0}); fix its permissions or the disk, then run fsck again")]
+    Unreadable(String),
 }
 
 impl Store {
@@ -135,7 +146,13 @@ impl Bucket {
             stats.disk_bytes += vfs::len(&tmp.join(name)).unwrap_or(0);
         }
         for key_dir in self.key_dirs()? {
-            let Some(names) = list_names(&key_dir)? else { continue };
+            let names = match list_names(&key_dir) {
+                Ok(Some(names)) => names,
+                // A file with a key directory's name is foreign (fsck reports it), not a key.
+                Ok(None) => continue,
+                Err(_) if !is_dir(&key_dir) => continue,
+                Err(e) => return Err(e),
+            };
             let mut current: Option<Version> = None;
             for name in &names {
                 stats.disk_bytes += vfs::len(&key_dir.join(name)).unwrap_or(0);
@@ -165,7 +182,14 @@ impl Bucket {
             if name == TMP_DIR {
                 report.swept += self.sweep_temps(SWEEP_AGE)? as u64;
             } else if is_shard(&name) && is_dir(&path) {
-                for key in sorted(list_names(&path)?.unwrap_or_default()) {
+                let keys = match list_names(&path) {
+                    Ok(keys) => keys.unwrap_or_default(),
+                    Err(e) => {
+                        report.problems.push(unreadable(path, &e));
+                        continue;
+                    }
+                };
+                for key in sorted(keys) {
                     let key_dir = path.join(&key);
                     if !is_key_hash(&key) || !is_dir(&key_dir) {
                         report.problems.push(Problem { path: key_dir, kind: ProblemKind::Foreign, repaired: false });
@@ -189,7 +213,14 @@ impl Bucket {
         // file just superseded) must last through several listings to count as damage.
         let mut last = None;
         for _ in 0..RELISTS {
-            let Some(names) = list_names(key_dir)? else { return Ok(()) };
+            let names = match list_names(key_dir) {
+                Ok(Some(names)) => names,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    report.problems.push(unreadable(key_dir.to_path_buf(), &e));
+                    return Ok(());
+                }
+            };
             let state = State::of(&names);
             let healthy = state.pointers.len() == 1 || state.names.is_empty();
             last = Some(state);
@@ -203,12 +234,16 @@ impl Bucket {
         let Some(current) = state.pointers.iter().copied().max_by_key(|v| v.seq) else {
             if state.names.is_empty() {
                 // The debris of a first write cut short by an OS crash (FORMAT.md, invariant 6):
-                // it reads as absent and the next first write replaces it. Not damage.
-                let _ = vfs::remove_dir(key_dir);
+                // it reads as absent and the next first write replaces it. Not damage. Removing it
+                // is safe alongside a first writer: `remove_dir` fails once its rename filled it.
+                if vfs::remove_dir(key_dir).is_ok() {
+                    report.swept += 1;
+                }
                 return Ok(());
             }
             let repaired = repair && self.tombstone_pointerless(key_dir, hash, &state)?;
             report.problems.push(problem(ProblemKind::NoPointer, repaired));
+            report_foreign(key_dir, &state, report);
             return Ok(());
         };
         if state.pointers.len() > 1 {
@@ -217,20 +252,22 @@ impl Bucket {
                 for v in state.pointers.iter().filter(|v| **v != current) {
                     let path = key_dir.join(v.cur_name());
                     repaired &= vfs::remove_file(&path).is_ok() || !exists(&path);
+                    // Its value may be the last good copy of the key's data: keep it for a
+                    // person. The pointer went first, so no writer can make it current again.
+                    self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
                 }
             }
             report.problems.push(problem(ProblemKind::SeveralPointers(state.pointers.len()), repaired));
         }
         // Value files of versions up to the current one, other than the current one, are
-        // garbage for good: versions only grow, and an in-flight writer's file is newer.
-        for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current) {
+        // garbage for good: versions only grow, and an in-flight writer's file is newer. Those of
+        // other pointers are not: with several pointers, which one is right is a guess.
+        for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current && !state.pointers.contains(v)) {
             if vfs::remove_file(&key_dir.join(v.val_name())).is_ok() {
                 report.swept += 1;
             }
         }
-        for name in &state.foreign {
-            report.problems.push(Problem { path: key_dir.join(name), kind: ProblemKind::Foreign, repaired: false });
-        }
+        report_foreign(key_dir, &state, report);
         if current.is_tombstone() {
             return Ok(());
         }
@@ -243,7 +280,10 @@ impl Bucket {
                 }
                 ProblemKind::MissingValue
             }
-            Err(e) => return Err(io_err("read", &value_path)(e)),
+            Err(e) => {
+                report.problems.push(Problem { path: value_path, kind: ProblemKind::Unreadable(e.to_string()), repaired: false });
+                return Ok(());
+            }
             Ok(bytes) => match record::decode(&bytes) {
                 Err(e) => ProblemKind::CorruptValue(e.to_string()),
                 Ok(record) if key_hash(record.key) != hash => ProblemKind::WrongKey,
@@ -269,18 +309,32 @@ impl Bucket {
     }
 
     /// A directory with files but no pointer can be neither read nor written (a first write
-    /// cannot rename over a non-empty directory). Moves its files to lost+found and gives it a
-    /// tombstone pointer newer than any version its files name.
+    /// cannot rename over a non-empty directory). Moves its value files to lost+found and gives
+    /// it a tombstone pointer far newer than any version its files name (see
+    /// [`POINTERLESS_SEQ_SKIP`]). Foreign files stay: they are not ours.
     fn tombstone_pointerless(&self, key_dir: &Path, hash: &str, state: &State) -> Result<bool> {
-        let seq = state.values.iter().map(|v| v.seq).max().unwrap_or(0) + 1;
+        let newest = state.values.iter().map(|v| v.seq).max().unwrap_or(0);
+        let seq = newest.saturating_add(POINTERLESS_SEQ_SKIP);
         let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
         vfs::write_new(&pointer, b"", false).map_err(io_err("create", &pointer))?;
-        for name in &state.names {
-            let from = key_dir.join(name);
-            let to = self.lost_and_found(&format!("{hash}.{name}"))?;
-            vfs::rename(&from, &to).map_err(io_err("move to lost+found", &from))?;
+        for v in &state.values {
+            self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
         }
         Ok(true)
+    }
+
+    /// Moves file `name` of `key_dir` to lost+found, if it is still there.
+    fn keep_in_lost_and_found(&self, key_dir: &Path, hash: &str, name: &str) -> Result<()> {
+        let from = key_dir.join(name);
+        if !exists(&from) {
+            return Ok(());
+        }
+        let to = self.lost_and_found(&format!("{hash}.{name}"))?;
+        match vfs::rename(&from, &to) {
+            // Removed meanwhile by a writer that found it superseded: nothing left to keep.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other.map_err(io_err("move to lost+found", &from)),
+        }
     }
 
     /// Moves a whole key directory into lost+found (for one that no read can reach anyway).
@@ -301,7 +355,7 @@ impl Bucket {
     fn key_dirs(&self) -> Result<Vec<PathBuf>> {
         let mut dirs = Vec::new();
         for shard in sorted(list_names(self.dir())?.unwrap_or_default()) {
-            if !is_shard(&shard) {
+            if !is_shard(&shard) || !is_dir(&self.dir().join(&shard)) {
                 continue;
             }
             let shard_dir = self.dir().join(&shard);
@@ -337,6 +391,16 @@ impl State {
         }
         state
     }
+}
+
+fn report_foreign(key_dir: &Path, state: &State, report: &mut FsckReport) {
+    for name in &state.foreign {
+        report.problems.push(Problem { path: key_dir.join(name), kind: ProblemKind::Foreign, repaired: false });
+    }
+}
+
+fn unreadable(path: PathBuf, error: &crate::error::Error) -> Problem {
+    Problem { path, kind: ProblemKind::Unreadable(error.to_string()), repaired: false }
 }
 
 /// The identifier of bucket directory `name`, if it is one.
