@@ -284,14 +284,17 @@ impl KeyDir<'_> {
     }
 }
 
-/// The names in directory `dir`, or `None` if it does not exist. wasmtime-wasi looks up each entry
-/// as it lists, so an entry renamed by another writer meanwhile surfaces as "not found": such a
-/// torn listing is taken again.
+/// The names in directory `dir`, or `None` if it does not exist or is not a directory.
+/// wasmtime-wasi looks up each entry as it lists, so an entry renamed by another writer meanwhile
+/// surfaces as "not found": such a torn listing is taken again.
 pub(crate) fn list_names(dir: &Path) -> Result<Option<Vec<String>>> {
     'listing: for _ in 0..MAX_ATTEMPTS {
         let listing = match vfs::list(dir) {
             Ok(listing) => listing,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            // A file where a shard or key directory belongs is not the engine's: no keys there
+            // (fsck reports it as foreign).
+            Err(e) if e.kind() == ErrorKind::NotADirectory => return Ok(None),
             Err(e) => return Err(io_err("list", dir)(e)),
         };
         let mut names = Vec::new();

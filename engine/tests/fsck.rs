@@ -208,3 +208,21 @@ fn an_empty_key_directory_is_not_damage() {
     assert!(report.problems.is_empty(), "{report:?}");
     assert!(!empty.exists(), "removed, as the next first write would have replaced it");
 }
+
+#[test]
+fn files_named_like_shards_or_keys_do_not_break_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = healthy(dir.path());
+    let bucket = store.bucket("").unwrap();
+    let hash = key_hash("a");
+    let other_shard = if &hash[..2] == "00" { "01" } else { "00" };
+    fs::write(bucket.dir().join(other_shard), b"junk").unwrap();
+    fs::write(bucket.dir().join(&hash[..2]).join("f".repeat(64)), b"junk").unwrap();
+    let mut keys = bucket.list_keys(None).unwrap().keys;
+    keys.sort();
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(bucket.stats().unwrap().keys, 2);
+    let report = store.fsck(false).unwrap();
+    assert_eq!(report.problems.len(), 2, "{report:?}");
+    assert!(report.problems.iter().all(|p| p.kind == ProblemKind::Foreign), "{report:?}");
+}
