@@ -11,6 +11,7 @@
 //! the guest; the native ones time the same calls the same way. Results go to stdout and between
 //! the markers of `docs/BENCHMARKS.md`. Run with `cargo run --release -p bench [-- --quick]`.
 
+mod chart;
 mod native;
 mod report;
 
@@ -103,7 +104,9 @@ fn main() -> Result<()> {
     let markdown = report.markdown();
     println!("{markdown}");
     write_between_markers(&args.out, &markdown)?;
-    eprintln!("bench: wrote {}", args.out.display());
+    let svg = args.out.with_file_name("bench-throughput.svg");
+    chart::throughput(report.cases(), &svg).map_err(|e| anyhow::anyhow!("cannot draw `{}`: {e}", svg.display()))?;
+    eprintln!("bench: wrote {} and {}", args.out.display(), svg.display());
     Ok(())
 }
 

@@ -43,6 +43,10 @@ impl Report {
         self.elapsed = elapsed;
     }
 
+    pub fn cases(&self) -> &[(Case, [Results; 4])] {
+        &self.cases
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let mode = if self.quick { "`--quick`" } else { "full" };
