@@ -246,6 +246,29 @@ fn run_keeps_data_in_the_default_directory_and_says_so() {
 }
 
 #[test]
+fn run_keeps_compiled_code_in_its_cache_directory() {
+    let s = Scratch::new();
+    let cache = s.path("cache");
+    let output = Command::new(VIRT_STORE)
+        .args(["run", counter()])
+        .current_dir(s.dir.path())
+        .env("VIRT_STORE_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(output));
+    let files = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert!(files > 0, "nothing was cached in `{}`", cache.display());
+    // An empty setting turns the cache off; the run still works.
+    let output = Command::new(VIRT_STORE)
+        .args(["run", counter()])
+        .current_dir(s.dir.path())
+        .env("VIRT_STORE_CACHE_DIR", "")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(output));
+}
+
+#[test]
 fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
     let s = Scratch::new();
     // The app reports the store error and exits 1.

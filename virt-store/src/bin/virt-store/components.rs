@@ -114,7 +114,12 @@ pub fn run(
         "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
         data.display()
     );
-    let program = Runtime::new()?
+    let runtime = match code_cache() {
+        // A cache that cannot be set up costs a compile, not the run.
+        Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
+        None => Runtime::new()?,
+    };
+    let program = runtime
         .compile(&composed)
         .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
     let mut config = RunConfig::new(app.display().to_string())
@@ -132,6 +137,23 @@ pub fn run(
     }
     // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
     Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
+}
+
+/// Where `run` keeps compiled code between runs, so that only the first run of a component pays
+/// for compiling it: `$VIRT_STORE_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/virt-store`,
+/// else `$HOME/.cache/virt-store`.
+fn code_cache() -> Option<PathBuf> {
+    let dir = match std::env::var_os("VIRT_STORE_CACHE_DIR") {
+        Some(dir) if dir.is_empty() => return None,
+        Some(dir) => PathBuf::from(dir),
+        None => match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir).join("virt-store"),
+            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/virt-store"),
+        },
+    };
+    std::fs::create_dir_all(&dir).ok()?;
+    // wasmtime wants an absolute path.
+    dir.canonicalize().ok()
 }
 
 /// Where a component goes: a file, or stdout when that is not a terminal.
