@@ -25,7 +25,8 @@ class WitWorld(wit_world.WitWorld):
                 return show(bucket)
             raise Err("usage: visit NAME | note TEXT | show")
         except Err as e:
-            # A store error arrives as `Err(error)`; the export's error is a plain string.
+            # A store error arrives as `Err(error)`; the export's error is a plain string. Any
+            # other exception would trap the whole component, so none may escape from here.
             raise Err(describe(e.value))
 
 
@@ -40,6 +41,7 @@ def visit(bucket: store.Bucket, name: str) -> str:
         except Err as e:
             if not isinstance(e.value, atomics.CasError_CasFailed):
                 raise Err(e.value.value)
+            # Someone wrote `last` in between: retry with the fresh handle the store hands back.
             cas, _ = e.value.value
 
 
@@ -50,8 +52,8 @@ def note(bucket: store.Bucket, text: str) -> str:
 
 
 def show(bucket: store.Bucket) -> str:
-    visits = text(bucket.get("visits")) or "0"
-    last = text(bucket.get("last")) or ""
+    visits = decode(bucket.get("visits"), default="0")
+    last = decode(bucket.get("last"))
     keys: List[str] = []
     cursor: Optional[str] = None
     while True:
@@ -60,18 +62,34 @@ def show(bucket: store.Bucket) -> str:
         cursor = page.cursor
         if cursor is None:
             break
-    keys.sort(key=lambda k: int(k[len("note:"):]))
-    notes = [entry[1].decode() if entry else "" for entry in batch.get_many(bucket, keys)]
+    keys.sort(key=note_order)
+    notes = [decode(entry[1]) if entry else "" for entry in batch.get_many(bucket, keys)]
     return f"visits={visits} last={last} notes={'|'.join(notes)}"
 
 
-def text(value: Optional[bytes]) -> Optional[str]:
-    return None if value is None else value.decode()
+def note_order(key: str) -> tuple:
+    # `note:10` comes after `note:9`; a `note:` key another app wrote without a number (the store
+    # is shared) sorts last instead of failing `int()`. (`isdigit` alone would accept "²".)
+    number = key[len("note:"):]
+    if number.isascii() and number.isdigit():
+        return (0, int(number), "")
+    return (1, 0, key)
+
+
+def decode(value: Optional[bytes], default: str = "") -> str:
+    # Lenient, like JavaScript's TextDecoder and Rust's from_utf8_lossy: another app may have
+    # stored bytes that are not UTF-8, and a UnicodeDecodeError would trap.
+    return default if value is None else value.decode(errors="replace")
 
 
 def describe(error: object) -> str:
-    if isinstance(error, str):
-        return error
-    if isinstance(error, store.Error_Other):
-        return error.value
-    return type(error).__name__
+    match error:
+        case str():
+            return error
+        case store.Error_Other(message):
+            return message
+        case store.Error_NoSuchStore():
+            return "no-such-store"
+        case store.Error_AccessDenied():
+            return "access-denied"
+    return repr(error)
