@@ -23,6 +23,12 @@ pub enum TransferError {
     /// The store failed.
     #[error(transparent)]
     Engine(#[from] engine::Error),
+    /// A bucket asked for by name is not in the store.
+    #[error("there is no bucket `{id}` in the store; `virt-store inspect` lists the buckets")]
+    NoSuchBucket {
+        /// The identifier asked for.
+        id: String,
+    },
     /// Reading the input or writing the output failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -35,6 +41,9 @@ pub enum TransferError {
         reason: String,
     },
 }
+
+/// Keys whose values an export holds in memory at once.
+const EXPORT_CHUNK: usize = 64;
 
 /// What an export or import covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,20 +62,26 @@ pub fn export(
     buckets: Option<&[String]>,
     out: &mut impl Write,
 ) -> Result<Summary, TransferError> {
+    let present = store.buckets()?;
     let ids = match buckets {
         Some(ids) => {
             let mut ids = ids.to_vec();
             ids.sort();
             ids.dedup();
+            // Checked before any output; opening a missing bucket would create it.
+            if let Some(missing) = ids.iter().find(|id| !present.contains(id)) {
+                return Err(TransferError::NoSuchBucket { id: missing.clone() });
+            }
             ids
         }
-        None => store.buckets()?,
+        None => present,
     };
     let mut summary = Summary::default();
     for id in ids {
         let bucket = store.bucket(&id)?;
         let keys = all_keys(&bucket)?;
-        for chunk in keys.chunks(MAX_BATCH_KEYS) {
+        // Values may be 32 MiB each: read a few at a time, not a whole batch's worth.
+        for chunk in keys.chunks(EXPORT_CHUNK) {
             for (key, value) in chunk.iter().zip(bucket.get_many(chunk)?) {
                 let Some(value) = value else { continue };
                 let mut line = String::with_capacity(key.len() + value.len() + 32);
@@ -364,6 +379,17 @@ mod tests {
         let options = engine::Options { durability: engine::Durability::NoSync };
         let store = Store::open(dir.path(), options).unwrap();
         (dir, store)
+    }
+
+    #[test]
+    fn exporting_a_missing_bucket_is_refused_and_creates_nothing() {
+        let (_dir, store) = store();
+        store.bucket("here").unwrap().set("k", b"v").unwrap();
+        let mut out = Vec::new();
+        let err = export(&store, Some(&["here".to_owned(), "typo".to_owned()]), &mut out).unwrap_err();
+        assert!(matches!(err, TransferError::NoSuchBucket { ref id } if id == "typo"), "{err}");
+        assert!(out.is_empty(), "nothing is written before the check");
+        assert_eq!(store.buckets().unwrap(), ["here"]);
     }
 
     #[test]
