@@ -34,9 +34,6 @@ macro_rules! assert_test_exists {
     (increment_loop) => {};
     // concurrency::cas_increment_loop_*, concurrency::mixed_increments_on_one_key
     (cas_increment_loop) => {};
-    // bench/ (not a test): `cargo run --release -p bench`
-    (bench_workload) => {};
-    (bench_workload_draft) => {};
     // kill::*
     (kill_workload) => {};
     // persistence::*

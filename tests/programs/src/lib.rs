@@ -204,7 +204,6 @@ macro_rules! bucket_helpers {
 
 bucket_helpers!(cursor: String, arg: &str, pass: Option::as_deref);
 
-pub mod bench;
 pub mod draft;
 pub mod draft2;
 
