@@ -4,7 +4,9 @@
 //! It compiles natively (for host tools and tests) and for `wasm32-wasip2` (inside the provider
 //! component, where `std::fs` is `wasi:filesystem`). Every filesystem call goes through one
 //! private module, `vfs`, which the `simulation` feature can point at an in-memory filesystem
-//! that loses unsynced writes (`engine::sim`, for power-loss tests). `docs/FORMAT.md` describes the
+//! that loses unsynced writes (`engine::sim`, for power-loss tests), and where an embedder can
+//! install a shorter way to the hot calls ([`install_backend`]; the provider does, on
+//! `wasi:filesystem`). `docs/FORMAT.md` describes the
 //! files it writes; `docs/DESIGN.md` why every operation is linearizable and crash-safe.
 //!
 //! ```no_run
@@ -39,3 +41,4 @@ pub use error::{Error, KeyDisplay, Result};
 pub use listing::KeyPage;
 pub use store::{validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER};
 pub use sync::{sync_count, Durability};
+pub use vfs::{install_backend, Backend, Kind};

@@ -5,16 +5,58 @@
 //! [`crate::sim::SimFs`] gets that instead: an in-memory filesystem that keeps written bytes
 //! apart from synced ones and can lose, tear or reorder the unsynced ones at a crash
 //! (`engine/tests/power_loss.rs`).
+//!
+//! An embedder may also install a [`Backend`] that takes the calls of every hot path (reading
+//! a file, listing a directory, writing a new file, telling a file from a directory) by a shorter way than `std::fs`: the provider
+//! installs one that calls `wasi:filesystem` directly, because on `wasm32-wasip2` each `std::fs`
+//! call costs several host calls more than it needs (a `stat` for the size hint, a stream per
+//! read, a metadata hash per directory entry). The backend changes no step of the protocol:
+//! the same names are created, renamed and synced in the same order.
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::SystemTime;
+
+/// A shorter way to the filesystem for the calls on every operation's path. Each method may
+/// decline a path by returning `None` (for example one outside the directory it knows), which
+/// then goes to `std::fs`; an answer must mean what the `std::fs` call would have meant, with
+/// the same [`io::ErrorKind`]s.
+pub trait Backend: Send + Sync {
+    /// At most the first `limit` bytes of the file at `path` (all of them for `usize::MAX`).
+    fn read(&self, path: &Path, limit: usize) -> Option<io::Result<Vec<u8>>>;
+    /// Creates `path`, which must not exist, with `bytes`; syncs it first when `sync` is set.
+    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> Option<io::Result<()>>;
+    /// The names in directory `dir`, without `.` and `..`; an entry that vanished while listing
+    /// is an `Err` of kind `NotFound` in its place.
+    fn list(&self, dir: &Path) -> Option<io::Result<Vec<io::Result<String>>>>;
+    /// Whether `path` is a file or a directory (following symbolic links).
+    fn kind(&self, path: &Path) -> Option<io::Result<Kind>>;
+}
+
+static BACKEND: OnceLock<Box<dyn Backend>> = OnceLock::new();
+
+/// Sends the engine's hot filesystem calls to `backend` from now on, in this process. Only the
+/// first call has an effect; it returns false when a backend was installed already.
+pub fn install_backend(backend: Box<dyn Backend>) -> bool {
+    BACKEND.set(backend).is_ok()
+}
+
+macro_rules! backend {
+    ($method:ident($($arg:expr),*)) => {
+        if let Some(answer) = BACKEND.get().and_then(|backend| backend.$method($($arg),*)) {
+            return answer;
+        }
+    };
+}
 
 /// What a path names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
+    /// Anything but a directory.
     File,
+    /// A directory.
     Dir,
 }
 
@@ -35,6 +77,7 @@ macro_rules! simulated {
 /// Creates `path`, which must not exist, with `bytes`; syncs it first when `sync` is set.
 pub(crate) fn write_new(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     simulated!(write_new(path, bytes, sync));
+    backend!(write_new(path, bytes, sync));
     let mut file = fs::File::create_new(path)?;
     file.write_all(bytes)?;
     if sync {
@@ -46,12 +89,14 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()>
 /// The whole content of `path`.
 pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
     simulated!(read(path));
+    backend!(read(path, usize::MAX));
     fs::read(path)
 }
 
 /// At most the first `limit` bytes of `path`.
 pub(crate) fn read_prefix(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
     simulated!(read_prefix(path, limit));
+    backend!(read(path, limit));
     let mut bytes = Vec::with_capacity(limit.min(1 << 16));
     fs::File::open(path)?.take(limit as u64).read_to_end(&mut bytes)?;
     Ok(bytes)
@@ -114,6 +159,7 @@ pub(crate) fn create_dir_all(path: &Path) -> io::Result<()> {
 /// The names in directory `dir`; an entry that vanished while listing is an error of its own.
 pub(crate) fn list(dir: &Path) -> io::Result<Vec<io::Result<String>>> {
     simulated!(list(dir));
+    backend!(list(dir));
     let mut names = Vec::new();
     for item in fs::read_dir(dir)? {
         // Names that are not UTF-8 are never the engine's.
@@ -128,6 +174,7 @@ pub(crate) fn list(dir: &Path) -> io::Result<Vec<io::Result<String>>> {
 /// Whether `path` is a file or a directory.
 pub(crate) fn kind(path: &Path) -> io::Result<Kind> {
     simulated!(kind(path));
+    backend!(kind(path));
     let meta = fs::metadata(path)?;
     Ok(if meta.is_dir() { Kind::Dir } else { Kind::File })
 }

@@ -18,6 +18,7 @@ mod draft;
 mod draft2;
 mod draft3;
 mod versions;
+mod wasi_fs;
 
 use std::sync::OnceLock;
 
@@ -63,6 +64,9 @@ fn store() -> Result<&'static Store, Failure> {
             return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default) or `off`")))
         }
     };
+    if let Some(backend) = wasi_fs::WasiFs::for_root(std::path::Path::new(&dir)) {
+        engine::install_backend(Box::new(backend));
+    }
     let store = Store::open(dir, Options { durability })?;
     Ok(STORE.get_or_init(|| store))
 }
