@@ -4,7 +4,6 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::hash::{hex, sha256};
 
@@ -97,9 +96,10 @@ pub fn is_shard(name: &str) -> bool {
 pub fn nonce() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    // RandomState is seeded from the OS's randomness once per thread and differs per call.
-    let n = RandomState::new().hash_one((count, now));
+    // RandomState is seeded from the OS's randomness once per thread (in the provider, from
+    // `wasi:random`, fresh per instance) and differs per call; the counter sets apart the calls
+    // of one process. No clock: inside the provider every clock read is a host call.
+    let n = RandomState::new().hash_one(count);
     n.max(1)
 }
 
