@@ -279,6 +279,19 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
     std::fs::create_dir_all(s.path("elsewhere/kv")).unwrap();
     s.ok(&["run", counter(), "--dir", "elsewhere::/other", "--env", "VIRT_STORE_DIR=/other/kv"]);
     assert!(s.path("elsewhere/kv/virt-store-format").is_file());
+    // The provider resolves the store's preopen itself when that is clear-cut (the store may be
+    // the preopen itself), and leaves a relative preopen name such as `.` to wasi-libc: both ways
+    // keep the data.
+    for (dir, env, marker) in [
+        ("whole::/whole", "VIRT_STORE_DIR=/whole", "whole/virt-store-format"),
+        ("dot::.", "VIRT_STORE_DIR=kv", "dot/kv/virt-store-format"),
+    ] {
+        std::fs::create_dir_all(s.path(marker).parent().unwrap()).unwrap();
+        s.ok(&["run", counter(), "--dir", dir, "--env", env]);
+        let second = s.ok(&["run", counter(), "--dir", dir, "--env", env]);
+        assert!(second.stdout.contains("run #2"), "{dir}: {second:?}");
+        assert!(s.path(marker).is_file(), "{dir}: no `{marker}`");
+    }
     // `--dir` may not hide the store.
     s.fails(&["run", counter(), "--dir", "x::/data"], "use `--data x` instead");
 }
