@@ -7,11 +7,11 @@
 //! (`engine/tests/power_loss.rs`).
 //!
 //! An embedder may also install a [`Backend`] that takes the calls of every hot path (reading
-//! a file, listing a directory, writing a new file, telling a file from a directory) by a shorter way than `std::fs`: the provider
-//! installs one that calls `wasi:filesystem` directly, because on `wasm32-wasip2` each `std::fs`
-//! call costs several host calls more than it needs (a `stat` for the size hint, a stream per
-//! read, a metadata hash per directory entry). The backend changes no step of the protocol:
-//! the same names are created, renamed and synced in the same order.
+//! a file, listing a directory, writing a new file, telling a file from a directory) by a shorter
+//! way than `std::fs`: the provider installs one that calls `wasi:filesystem` directly, because on
+//! `wasm32-wasip2` each `std::fs` call costs several host calls more than it needs (a `stat` for
+//! the size hint, a stream per read, a metadata hash per directory entry). The backend changes no
+//! step of the protocol: the same names are created, renamed and synced in the same order.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -28,8 +28,8 @@ pub trait Backend: Send + Sync {
     fn read(&self, path: &Path, limit: usize) -> Option<io::Result<Vec<u8>>>;
     /// Creates `path`, which must not exist, with `bytes`; syncs it first when `sync` is set.
     fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> Option<io::Result<()>>;
-    /// The names in directory `dir`, without `.` and `..`; an entry that vanished while listing
-    /// is an `Err` of kind `NotFound` in its place.
+    /// The names in directory `dir`, without `.`, `..` and names that are not UTF-8 (never the
+    /// engine's); an entry that vanished while listing is an `Err` of kind `NotFound` in its place.
     fn list(&self, dir: &Path) -> Option<io::Result<Vec<io::Result<String>>>>;
     /// Whether `path` is a file or a directory (following symbolic links).
     fn kind(&self, path: &Path) -> Option<io::Result<Kind>>;

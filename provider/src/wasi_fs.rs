@@ -2,11 +2,12 @@
 //! directory that holds the store.
 //!
 //! Through Rust's `std::fs` (wasi-libc underneath), reading a small value file takes an
-//! `open-at`, a `stat` for the size hint, an input stream, two reads and three drops, and listing
-//! a directory adds a `metadata-hash-at` per entry. Here a read is `open-at`, one `read` and a
-//! drop; a listing is `open-at`, `read-directory` and one call per entry; telling a file from a
-//! directory is one `stat-at`, where wasi-libc adds a `metadata-hash-at` for the inode number. The protocol is the
-//! same: the same names are created, read and synced in the same order (`engine::Backend`).
+//! `open-at`, a `stat` for the size hint, an input stream, two reads and three drops; listing a
+//! directory adds a `metadata-hash-at` per entry, and `metadata` one more call, for wasi-libc's
+//! inode numbers. Here a read is `open-at`, one `read` and a drop; a listing is `open-at`,
+//! `read-directory` and one call per entry; telling a file from a directory is one `stat-at`. The
+//! protocol is the same: the same names are created, read and synced in the same order
+//! (`engine::Backend`).
 //!
 //! Paths are resolved as wasi-libc resolves them for this component (whose working directory is
 //! `/` and never changes): the preopen with the longest name that is a prefix of the store's
@@ -16,12 +17,14 @@
 use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
 
-use wasip2::filesystem::preopens::get_directories;
 use engine::Kind;
+use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags};
 
 /// Bytes asked of one `read`: wasmtime answers at most 64 KiB per call.
 const READ_CHUNK: usize = 64 << 10;
+/// Entries of one listing that may fail (vanished, or not UTF-8) before the listing gives up.
+const MAX_ENTRY_ERRORS: usize = 10_000;
 
 /// The store's directory as a preopen and a path inside it.
 pub struct WasiFs {
@@ -138,13 +141,25 @@ impl engine::Backend for WasiFs {
             let dir = self.open(&path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?;
             let entries = dir.read_directory().map_err(io_error)?;
             let mut names = Vec::new();
+            let mut errors = 0;
             loop {
-                match entries.read_directory_entry() {
+                let entry = entries.read_directory_entry();
+                if entry.is_err() {
+                    // Never loop for ever on a runtime that keeps failing at one place.
+                    errors += 1;
+                    if errors > MAX_ENTRY_ERRORS {
+                        names.push(Err(io::Error::other("listing failed on too many entries")));
+                        break;
+                    }
+                }
+                match entry {
                     Ok(Some(entry)) if entry.name == "." || entry.name == ".." => {}
                     Ok(Some(entry)) => names.push(Ok(entry.name)),
                     Ok(None) => break,
                     // wasmtime looks each entry up as it lists; one renamed meanwhile is gone.
                     Err(ErrorCode::NoEntry) => names.push(Err(io_error(ErrorCode::NoEntry))),
+                    // A name that is not UTF-8 is never the engine's (std::fs skips it too).
+                    Err(ErrorCode::IllegalByteSequence) => {}
                     Err(code) => {
                         names.push(Err(io_error(code)));
                         break;
