@@ -21,7 +21,10 @@ use engine::Kind;
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags};
 
-/// Bytes asked of one `read`: wasmtime answers at most 64 KiB per call.
+/// Bytes asked of a file's first `read`: wasmtime allocates and zeroes a buffer of the size
+/// asked, so small values (and the key at the head of any value file) should not pay for 64 KiB.
+const FIRST_READ: usize = 16 << 10;
+/// Bytes asked of each later `read`: wasmtime answers at most 64 KiB per call.
 const READ_CHUNK: usize = 64 << 10;
 /// Entries of one listing that may fail (vanished, or not UTF-8) before the listing gives up.
 const MAX_ENTRY_ERRORS: usize = 10_000;
@@ -98,7 +101,8 @@ impl engine::Backend for WasiFs {
             let file = self.open(&path, OpenFlags::empty(), DescriptorFlags::READ)?;
             let mut bytes = Vec::new();
             loop {
-                let want = (limit - bytes.len()).min(READ_CHUNK);
+                let ask = if bytes.is_empty() { FIRST_READ } else { READ_CHUNK };
+                let want = (limit - bytes.len()).min(ask);
                 if want == 0 {
                     break;
                 }
