@@ -35,17 +35,29 @@ pub struct Store {
 impl Store {
     /// Opens the store at `root`, initialising an empty directory as a store.
     pub fn open(root: impl Into<PathBuf>, options: Options) -> Result<Store> {
-        let root = root.into();
-        let marker = root.join(FORMAT_FILE);
+        let store = Store::open_deferred(root, options);
+        store.check_format()?;
+        Ok(store)
+    }
+
+    /// The store at `root`, checked as it is used: opening a bucket that exists costs one `stat`
+    /// of its `tmp/` directory, which only a store of this format has (FORMAT.md, "Layout"), and
+    /// the format marker is read (or written, in an empty directory) only when a bucket is
+    /// created. For a host that opens the store in every short-lived instance, as the provider
+    /// does in every `wasmtime serve` request; errors about the root come with the first bucket.
+    pub fn open_deferred(root: impl Into<PathBuf>, options: Options) -> Store {
+        Store { root: root.into(), options }
+    }
+
+    /// Reads the format marker; initialises the root when it has none.
+    fn check_format(&self) -> Result<()> {
+        let marker = self.root.join(FORMAT_FILE);
         match vfs::read(&marker) {
-            Ok(found) if found == FORMAT_MARKER.as_bytes() => {}
-            Ok(found) => return Err(unknown_format(marker, &found)),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                init(&root, &marker, options.durability)?;
-            }
-            Err(e) => return Err(root_error(&root, "read", e)),
+            Ok(found) if found == FORMAT_MARKER.as_bytes() => Ok(()),
+            Ok(found) => Err(unknown_format(marker, &found)),
+            Err(e) if e.kind() == ErrorKind::NotFound => init(&self.root, &marker, self.options.durability),
+            Err(e) => Err(root_error(&self.root, "read", e)),
         }
-        Ok(Store { root, options })
     }
 
     /// The root directory.
@@ -60,6 +72,8 @@ impl Store {
         let tmp = dir.join(TMP_DIR);
         // A bucket exists once its tmp directory does; that is the only check on the hot path.
         if let Err(e) = vfs::kind(&tmp) {
+            // The root's own errors (missing, foreign) say more than the bucket's.
+            self.check_format()?;
             if e.kind() != ErrorKind::NotFound {
                 return Err(io_err("open bucket", &dir)(e));
             }

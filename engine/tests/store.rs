@@ -45,6 +45,30 @@ fn a_foreign_marker_is_refused() {
 }
 
 #[test]
+fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
+    let options = Options { durability: Durability::NoSync };
+    let err = Store::open_deferred("/nonexistent/virt-store-root", options).bucket("").unwrap_err();
+    assert!(matches!(err, Error::RootMissing { .. }), "{err:?}");
+
+    let foreign = tempfile::tempdir().unwrap();
+    fs::write(foreign.path().join(engine::FORMAT_FILE), "something else\n").unwrap();
+    let err = Store::open_deferred(foreign.path(), options).bucket("").unwrap_err();
+    assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
+    assert!(!foreign.path().join("buckets").exists(), "nothing is written into a foreign directory");
+
+    let empty = tempfile::tempdir().unwrap();
+    let store = Store::open_deferred(empty.path(), options);
+    assert!(!empty.path().join(engine::FORMAT_FILE).exists(), "making the handle touches nothing");
+    store.bucket("notes").unwrap().set("k", b"v").unwrap();
+    assert_eq!(fs::read_to_string(empty.path().join(engine::FORMAT_FILE)).unwrap(), engine::FORMAT_MARKER);
+    // An existing bucket is found by its `tmp/` alone; a new one still checks the marker.
+    fs::write(empty.path().join(engine::FORMAT_FILE), "virt-store format 2\n").unwrap();
+    assert_eq!(store.bucket("notes").unwrap().get("k").unwrap(), Some(b"v".to_vec()));
+    let err = store.bucket("other").unwrap_err();
+    assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
+}
+
+#[test]
 fn debris_of_killed_writers_is_invisible_and_swept() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = open(dir.path());

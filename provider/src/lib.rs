@@ -50,7 +50,8 @@ impl From<engine::Error> for Failure {
     }
 }
 
-/// The store of this instance, opened on first use; a failed open is retried on the next call.
+/// The store of this instance, made on first use (a bad setting fails every call);
+/// its directory is checked as buckets are opened.
 fn store() -> Result<&'static Store, Failure> {
     static STORE: OnceLock<Store> = OnceLock::new();
     if let Some(store) = STORE.get() {
@@ -67,6 +68,7 @@ fn store() -> Result<&'static Store, Failure> {
     if let Some(backend) = wasi_fs::WasiFs::for_root(std::path::Path::new(&dir)) {
         engine::install_backend(Box::new(backend));
     }
-    let store = Store::open(dir, Options { durability })?;
+    // The format is checked when a bucket is created: opening an existing one costs one `stat`.
+    let store = Store::open_deferred(dir, Options { durability });
     Ok(STORE.get_or_init(|| store))
 }
