@@ -1,7 +1,7 @@
 // The interop example app in JavaScript (see examples/interop-wit/app.wit for the commands and
 // the exact strings they return; the Python and Rust versions return the same).
 //
-//     npm install          # the locked versions (package-lock.json)
+//     npm ci               # the locked versions (package-lock.json)
 //     npx jco componentize app.js --wit ../interop-wit --world-name app -o app.wasm
 //     virt-store plug app.wasm -o app.kv.wasm
 //     wasmtime run --dir ./data::/data --invoke 'run(["visit", "ada"])' app.kv.wasm

@@ -3,7 +3,7 @@
 //! other. Each cell of the README's matrix is one entry of [`CELLS`]; a check keeps the README
 //! equal to it (`BLESS=1` rewrites the README's table).
 //!
-//! `scripts/test` installs the toolchains: `npm install` from the lockfile in `examples/js` (jco,
+//! `scripts/test` installs the toolchains: `npm ci` in `examples/js` (jco,
 //! componentize-js, preview2-shim) and `pip install componentize-py==0.25.1`.
 
 use std::path::{Path, PathBuf};
