@@ -1,8 +1,11 @@
 //! For build scripts: build workspace packages for `wasm32-wasip2` with an inner `cargo build`.
 //!
 //! Like wasmtime's `crates/test-programs/artifacts/build.rs`: the inner cargo gets its own target
-//! directory under `OUT_DIR` (so it never waits on the outer cargo's lock) and none of the outer
-//! build's flags, and the outer build reruns when a source that the dep-info lists changes.
+//! directory (so it never waits on the outer cargo's lock) and none of the outer build's flags,
+//! and the outer build reruns when a source that the dep-info lists changes. That directory is
+//! `wasm-guests/` beside the outer build's `build/` (`target/debug/wasm-guests`), not `OUT_DIR`:
+//! every build script and every feature set of the outer build shares it, so a guest is compiled
+//! once, whether `scripts/demo` built the CLI without the embedded runtime or `scripts/test` with.
 //! `virt-store` embeds the provider this way; the test harness builds its guest programs.
 #![deny(missing_docs)]
 
@@ -39,7 +42,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// The workspace `up` directories above the calling package's manifest (`".."` for a
-    /// top-level package), with the inner build under `OUT_DIR/wasm-target`.
+    /// top-level package).
     pub fn from_build_script(up: &str) -> Result<Self, String> {
         let out_dir = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo did not set `OUT_DIR`")?);
         let manifest_dir = PathBuf::from(
@@ -68,7 +71,7 @@ impl Workspace {
     /// each).
     pub fn build(&mut self, packages: &[&str]) -> Result<PathBuf, String> {
         check_target_installed()?;
-        let target_dir = self.out_dir.join("wasm-target");
+        let target_dir = guest_target_dir(&self.out_dir);
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command
@@ -152,6 +155,17 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// The inner build's target directory: `wasm-guests` beside the `build/` directory that holds
+/// `out_dir` (`OUT_DIR` is `<target>/<profile>/build/<package>-<hash>/out`), or inside `out_dir`
+/// when it is laid out otherwise.
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
+        .and_then(Path::parent)
+        .map_or_else(|| out_dir.join("wasm-target"), |profile| profile.join("wasm-guests"))
 }
 
 /// Runs `build` and turns its error into a build failure with the message on its own.
