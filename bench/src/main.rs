@@ -19,6 +19,7 @@ mod chart;
 mod native;
 mod report;
 mod stores;
+mod targets;
 mod wasm;
 mod work;
 

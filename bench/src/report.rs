@@ -1,6 +1,7 @@
 //! The report: the targets, the syncs, the opens, one table per case, group commit, concurrency
 //! and sizes, as Markdown.
 
+use crate::targets::TARGETS;
 use crate::work::{Results, Stat, OPS, SINGLE_KEY, WRITES};
 use crate::{Case, Plan};
 use std::fmt::Write as _;
@@ -175,7 +176,10 @@ impl Report {
             let _ = writeln!(out, "| {target} | {measured} | {verdict} |");
         };
 
-        for (op, limit, durabilities, what) in [("get", 4.0, &[false, true][..], "get"), ("set", 15.0, &[false][..], "set, durability off,")] {
+        for (op, limit, durabilities, what) in [
+            ("get", TARGETS.get_vs_in_memory, &[false, true][..], "get"),
+            ("set", TARGETS.set_vs_in_memory, &[false][..], "set, durability off,"),
+        ] {
             let ratios: Vec<(f64, &Case)> = self
                 .cases
                 .iter()
@@ -207,20 +211,24 @@ impl Report {
             }
         }
         let worst = native.iter().max_by(|a, b| a.0.total_cmp(&b.0));
-        let within = native.iter().filter(|(r, _)| *r <= 1.5).count();
+        let bar = TARGETS.wasm_vs_native;
+        let within = native.iter().filter(|(r, _)| *r <= bar).count();
         row(
-            "any operation, provider in wasm vs the engine native ≤ 1.5×",
-            worst.map_or("—".into(), |(r, what)| format!("worst {r:.1}× ({what}); {within} of {} (operation, case) pairs within 1.5×; median {:.2}×", native.len(), median(native.iter().map(|n| n.0)))),
-            worst.map(|(r, _)| *r <= 1.5),
+            &format!("any operation, provider in wasm vs the engine native ≤ {bar}×"),
+            worst.map_or("—".into(), |(r, what)| format!("worst {r:.1}× ({what}); {within} of {} (operation, case) pairs within {bar}×; median {:.2}×", native.len(), median(native.iter().map(|n| n.0)))),
+            worst.map(|(r, _)| *r <= bar),
         );
 
         if let Some(g) = &self.group_commit {
             let side = |s: &Side| format!("{} syncs per call, {:.1}× the throughput of {} durable sets", opt(s.syncs_per_call(), 1), s.speedup(), g.keys);
             let p = &g.provider;
             row(
-                &format!("durable set-many of {} keys ≤ 3 syncs and ≥ 50× the throughput of {} durable sets", g.keys, g.keys),
+                &format!(
+                    "durable set-many of {} keys ≤ {} syncs and ≥ {}× the throughput of {} durable sets",
+                    g.keys, TARGETS.group_commit_syncs, TARGETS.group_commit_speedup, g.keys
+                ),
                 format!("provider: {}; engine native: {}", side(p), side(&g.native)),
-                Some(p.syncs_per_call().is_some_and(|s| s <= 3.0) && p.speedup() >= 50.0),
+                Some(p.syncs_per_call().is_some_and(|s| s <= TARGETS.group_commit_syncs) && p.speedup() >= TARGETS.group_commit_speedup),
             );
         }
 
@@ -254,18 +262,18 @@ impl Report {
                 (None, _) => "—".into(),
             };
             row(
-                &format!("per-operation cost, {}-key store vs {}-key store ≤ 1.5×{asked}", count(large), count(small)),
+                &format!("per-operation cost, {}-key store vs {}-key store ≤ {}×{asked}", count(large), count(small), TARGETS.store_growth),
                 measured,
-                worst(&off).map(|(r, _)| r <= 1.5),
+                worst(&off).map(|(r, _)| r <= TARGETS.store_growth),
             );
         }
 
         let opens: Vec<String> = self.opens.iter().map(|o| format!("{} µs at {} keys", micros(o.stores[0].median_ns), count(o.keys))).collect();
         let worst_open = self.opens.iter().map(|o| o.stores[0].median_ns).max();
         row(
-            "opening a bucket in a fresh instance ≤ 50 µs, whatever the store's size",
+            &format!("opening a bucket in a fresh instance ≤ {} µs, whatever the store's size", TARGETS.open_micros),
             if opens.is_empty() { "—".into() } else { format!("median first `open` in the guest: {} (instantiation apart: see below)", opens.join(", ")) },
-            worst_open.map(|ns| ns <= 50_000),
+            worst_open.map(|ns| ns <= TARGETS.open_micros * 1000),
         );
 
         for durable in [false, true] {
@@ -295,7 +303,11 @@ impl Report {
 
         let extra: Vec<String> = self.sizes.iter().map(|(name, app, plugged)| format!("{:.0} KB ({name})", (plugged - app) as f64 / 1000.0)).collect();
         let worst = self.sizes.iter().map(|(_, app, plugged)| plugged - app).max();
-        row("composed component beyond the app alone ≤ 300 KB", extra.join(", "), worst.map(|b| b <= 300_000));
+        row(
+            &format!("composed component beyond the app alone ≤ {} KB", TARGETS.composed_extra_bytes / 1000),
+            extra.join(", "),
+            worst.map(|b| b <= TARGETS.composed_extra_bytes),
+        );
     }
 
     fn syncs(&self, out: &mut String) {
