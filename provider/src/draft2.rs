@@ -15,9 +15,14 @@ impl atomics::Guest for Provider {
 
     fn swap(cas: atomics::Cas, value: Vec<u8>) -> Result<(), CasError> {
         let cas = cas.into_inner::<Cas>();
-        match cas.swap(&value) {
-            Ok(None) => Ok(()),
-            Ok(Some((fresh, _))) => Err(CasError::CasFailed(atomics::Cas::new(fresh))),
+        // draft2's `cas-failed` carries only a handle: no value is read for it.
+        let conflict = match cas.swap(&value) {
+            Ok(true) => return Ok(()),
+            Ok(false) => Cas::new(&cas.bucket, cas.key),
+            Err(e) => Err(e),
+        };
+        match conflict {
+            Ok(fresh) => Err(CasError::CasFailed(atomics::Cas::new(fresh))),
             Err(e) => Err(CasError::StoreError(e.into())),
         }
     }

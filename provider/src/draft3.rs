@@ -15,9 +15,13 @@ impl atomics::Guest for Provider {
 
     fn swap(cas: atomics::Cas, value: Vec<u8>) -> Result<(), CasError> {
         let cas = cas.into_inner::<Cas>();
-        match cas.swap(&value) {
-            Ok(None) => Ok(()),
-            Ok(Some((fresh, current))) => Err(CasError::CasFailed((atomics::Cas::new(fresh), current))),
+        let conflict = match cas.swap(&value) {
+            Ok(true) => return Ok(()),
+            Ok(false) => Cas::new_with_read(&cas.bucket, cas.key),
+            Err(e) => Err(e),
+        };
+        match conflict {
+            Ok((fresh, current)) => Err(CasError::CasFailed((atomics::Cas::new(fresh), current))),
             Err(e) => Err(CasError::StoreError(e.into())),
         }
     }

@@ -24,12 +24,10 @@ impl Cas {
         Ok((Cas { bucket: bucket.clone(), key, version }, current))
     }
 
-    /// Swaps in `value`; on a conflict, returns a fresh handle and the current value.
-    pub fn swap(self, value: &[u8]) -> Result<Option<(Cas, Option<Vec<u8>>)>, Failure> {
-        if self.bucket.swap(&self.key, self.version, value)? {
-            return Ok(None);
-        }
-        Cas::new_with_read(&self.bucket, self.key).map(Some)
+    /// Swaps in `value` if no write reached the key since the handle was made; false if one
+    /// did, and then the caller makes the fresh handle its version's `cas-failed` carries.
+    pub fn swap(&self, value: &[u8]) -> Result<bool, Failure> {
+        Ok(self.bucket.swap(&self.key, self.version, value)?)
     }
 }
 
