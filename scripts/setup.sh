@@ -13,4 +13,4 @@ fi
 # The native packages, selected the same way by scripts/test and scripts/demo: cargo unifies
 # dependency features over the packages it builds, so building the CLI alone would compile
 # wasmtime a second time with other features.
-NATIVE_PACKAGES=(--workspace --features engine/simulation --exclude provider --exclude test-programs --exclude counter --exclude http-counter --exclude bench --exclude bench-workload)
+NATIVE_PACKAGES=(--workspace --exclude provider --exclude test-programs --exclude counter --exclude http-counter --exclude bench --exclude bench-workload)

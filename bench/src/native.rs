@@ -138,7 +138,7 @@ impl NativeStore for EngineStore {
 pub fn engine_opens(dir: &Path, n: usize) -> Result<Samples> {
     let mut nanos = Vec::new();
     for _ in 0..n {
-        time(&mut nanos, || Ok(Store::open_deferred(dir, options(true)).bucket("")?))?;
+        time(&mut nanos, || Ok(Store::open_deferred(std::sync::Arc::new(engine::StdFs), dir, options(true)).bucket("")?))?;
     }
     Ok(Samples { nanos, syncs: None })
 }

@@ -2,6 +2,7 @@
 
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
@@ -9,9 +10,10 @@ use crate::keydir::{KeyDir, Read, Snapshot, Staged, Syncs};
 use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use crate::names::{key_hash, Version, TMP_DIR};
 use crate::sync::{sync_dir, Durability};
-use crate::vfs::{self, Kind};
+use crate::fs::{FileSystem, Kind};
 
-/// Writes sweep `tmp/` once in this many, on average.
+/// Sets (one per key of a `set_many`) and increments sweep `tmp/` once in this many, on average;
+/// deletes and swaps never do (a swap that fails leaves nothing behind, and deletes stage nothing).
 pub const SWEEP_ONE_IN: u64 = 256;
 
 /// Age past which a temporary is debris.
@@ -25,15 +27,21 @@ pub struct CasVersion(pub(crate) Version);
 /// A bucket of a store: a directory of keys.
 #[derive(Debug, Clone)]
 pub struct Bucket {
+    fs: Arc<dyn FileSystem>,
     dir: PathBuf,
     tmp: PathBuf,
     durability: Durability,
 }
 
 impl Bucket {
-    pub(crate) fn new(dir: PathBuf, durability: Durability) -> Bucket {
+    pub(crate) fn new(fs: Arc<dyn FileSystem>, dir: PathBuf, durability: Durability) -> Bucket {
         let tmp = dir.join(TMP_DIR);
-        Bucket { dir, tmp, durability }
+        Bucket { fs, dir, tmp, durability }
+    }
+
+    /// The filesystem the bucket is on.
+    pub(crate) fn fs(&self) -> &dyn FileSystem {
+        &*self.fs
     }
 
     /// The bucket's directory.
@@ -103,7 +111,7 @@ impl Bucket {
             if !range.contains(&new) {
                 return Err(Error::Overflow { key: KeyDisplay::new(key), delta });
             }
-            let staged = Staged::write(&self.tmp, key, new.to_string().as_bytes(), self.syncs_files())?;
+            let staged = Staged::write(self.fs(), &self.tmp, key, new.to_string().as_bytes(), self.syncs_files())?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, &mut syncs)? {
                 self.maybe_sweep();
                 return Ok(new);
@@ -128,7 +136,7 @@ impl Bucket {
     pub fn swap(&self, key: &str, expected: CasVersion, value: &[u8]) -> Result<bool> {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
-        let staged = Staged::write(&self.tmp, key, value, self.syncs_files())?;
+        let staged = Staged::write(self.fs(), &self.tmp, key, value, self.syncs_files())?;
         key_dir.commit(&Snapshot::at(expected.0), Some(staged), &self.tmp, &mut self.syncs_now())
     }
 
@@ -157,7 +165,7 @@ impl Bucket {
         // then sync each touched directory once.
         let staged = entries
             .iter()
-            .map(|(key, value)| Staged::write(&self.tmp, key, value, false))
+            .map(|(key, value)| Staged::write(self.fs(), &self.tmp, key, value, false))
             .collect::<Result<Vec<_>>>()?;
         for file in &staged {
             file.sync()?;
@@ -187,20 +195,20 @@ impl Bucket {
 
     /// Removes temporaries older than `older_than` from the bucket's `tmp/` directory: the debris
     /// of writers killed mid-write. Returns how many it removed. Live writers' temporaries are
-    /// younger than any sensible age (a write takes milliseconds); writes call this with
+    /// younger than any sensible age (a write takes milliseconds); sets and increments call this with
     /// probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
     pub fn sweep_temps(&self, older_than: Duration) -> Result<usize> {
         let now = SystemTime::now();
         let mut removed = 0;
-        for name in vfs::list(&self.tmp).map_err(io_err("list", &self.tmp))? {
+        for name in self.fs.list(&self.tmp).map_err(io_err("list", &self.tmp))? {
             // A temporary removed by another sweeper while listing is one less to remove.
             let Ok(name) = name else { continue };
             let path = self.tmp.join(name);
-            let Ok(modified) = vfs::modified(&path) else { continue };
+            let Ok(modified) = self.fs.modified(&path) else { continue };
             if now.duration_since(modified).is_ok_and(|age| age >= older_than) {
-                let gone = match vfs::kind(&path) {
-                    Ok(Kind::Dir) => vfs::remove_dir_all(&path),
-                    _ => vfs::remove_file(&path),
+                let gone = match self.fs.kind(&path) {
+                    Ok(Kind::Dir) => self.fs.remove_dir_all(&path),
+                    _ => self.fs.remove_file(&path),
                 };
                 if gone.is_ok() {
                     removed += 1;
@@ -210,10 +218,10 @@ impl Bucket {
         Ok(removed)
     }
 
-    /// Sweeps `tmp/` on one write in [`SWEEP_ONE_IN`], so debris never accumulates and no
+    /// Sweeps `tmp/` on one set or increment in [`SWEEP_ONE_IN`], so debris never accumulates and no
     /// single open or write pays for a scan. A failed sweep does not fail the write.
     fn maybe_sweep(&self) {
-        if crate::names::nonce().is_multiple_of(SWEEP_ONE_IN) {
+        if crate::names::nonce().is_ok_and(|n| n.is_multiple_of(SWEEP_ONE_IN)) {
             let _ = self.sweep_temps(SWEEP_AGE);
         }
     }
@@ -223,27 +231,27 @@ impl Bucket {
     /// another write got there first.
     pub(crate) fn delete_version(&self, dir: &Path, version: Version) -> Result<bool> {
         let shard = dir.parent().unwrap_or(&self.dir).to_path_buf();
-        let key_dir = KeyDir { key: "", shard, dir: dir.to_path_buf() };
+        let key_dir = KeyDir { fs: self.fs(), key: "", shard, dir: dir.to_path_buf() };
         key_dir.commit(&Snapshot::at(version), None, &self.tmp, &mut self.syncs_now())
     }
 
-    pub(crate) fn key_dir<'k>(&self, key: &'k str) -> Result<KeyDir<'k>> {
+    pub(crate) fn key_dir<'a>(&'a self, key: &'a str) -> Result<KeyDir<'a>> {
         check_key(key)?;
         let hash = key_hash(key);
         let shard = self.dir.join(&hash[..2]);
         let dir = shard.join(&hash);
-        Ok(KeyDir { key, shard, dir })
+        Ok(KeyDir { fs: self.fs(), key, shard, dir })
     }
 
     /// Sets `key`, committing `staged` first if given (already written and synced), then fresh
     /// value files for each retry.
-    fn set_with(&self, key: &str, value: &[u8], mut staged: Option<Staged>, syncs: &mut Syncs) -> Result<()> {
+    fn set_with(&self, key: &str, value: &[u8], mut staged: Option<Staged<'_>>, syncs: &mut Syncs) -> Result<()> {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
         for _ in 0..MAX_ATTEMPTS {
             let staged = match staged.take() {
                 Some(staged) => staged,
-                None => Staged::write(&self.tmp, key, value, self.syncs_files())?,
+                None => Staged::write(self.fs(), &self.tmp, key, value, self.syncs_files())?,
             };
             let snapshot = key_dir.snapshot(Read::Version)?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, syncs)? {
@@ -270,7 +278,7 @@ impl Bucket {
             dirs.sort();
             dirs.dedup();
             for dir in &dirs {
-                sync_dir(dir)?;
+                sync_dir(self.fs(), dir)?;
             }
         }
         Ok(())
@@ -290,7 +298,7 @@ impl Bucket {
 
 pub(crate) fn check_key(key: &str) -> Result<()> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(Error::KeyTooLong { len: key.len() });
+        return Err(Error::KeyTooLong { key: KeyDisplay::new(key), len: key.len() });
     }
     Ok(())
 }

@@ -41,8 +41,10 @@ pub enum Error {
         reason: &'static str,
     },
     /// A key longer than [`MAX_KEY_BYTES`].
-    #[error("key of {len} bytes is longer than the limit of {MAX_KEY_BYTES} bytes")]
+    #[error("key {key} of {len} bytes is longer than the limit of {MAX_KEY_BYTES} bytes")]
     KeyTooLong {
+        /// The key, shortened.
+        key: KeyDisplay,
         /// The key's length in bytes.
         len: usize,
     },
@@ -105,6 +107,12 @@ pub enum Error {
         key: KeyDisplay,
         /// How many attempts were made.
         attempts: u32,
+    },
+    /// The system gave no randomness for a new file name.
+    #[error("the system's random number source failed ({reason}); the write was not made, retry it")]
+    Random {
+        /// What the source said.
+        reason: String,
     },
     /// An I/O error from the filesystem.
     #[error("cannot {op} `{}`: {source}", path.display())]

@@ -1,55 +1,17 @@
-//! The engine's one way to the filesystem: every call the engine makes goes through here.
+//! The engine's one way to the filesystem: the [`FileSystem`] trait, which a store is given when
+//! it is opened, and [`StdFs`], its implementation on `std::fs`.
 //!
-//! In production each function is the `std::fs` call of the same name (inside the provider,
-//! `wasi:filesystem`). With the `simulation` feature, a thread that has installed a
-//! [`crate::sim::SimFs`] gets that instead: an in-memory filesystem that keeps written bytes
-//! apart from synced ones and can lose, tear or reorder the unsynced ones at a crash
-//! (`engine/tests/power_loss.rs`).
-//!
-//! An embedder may also install a [`Backend`] that takes the calls of every hot path (reading
-//! a file, listing a directory, writing a new file, telling a file from a directory) by a shorter
-//! way than `std::fs`: the provider installs one that calls `wasi:filesystem` directly, because on
-//! `wasm32-wasip2` each `std::fs` call costs several host calls more than it needs (a `stat` for
-//! the size hint, a stream per read, a metadata hash per directory entry). The backend changes no
-//! step of the protocol: the same names are created, renamed and synced in the same order.
+//! Every call the engine makes is a method here, so an implementation sees the whole protocol:
+//! the provider implements it on `wasi:filesystem` directly (resolving every path once against
+//! the store's preopen), and the power-loss tests on an in-memory filesystem that keeps written
+//! bytes apart from synced ones. Paths are the store's root joined with names the engine makes;
+//! an implementation may rely on that.
 
+use std::fmt::Debug;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::SystemTime;
-
-/// A shorter way to the filesystem for the calls on every operation's path. Each method may
-/// decline a path by returning `None` (for example one outside the directory it knows), which
-/// then goes to `std::fs`; an answer must mean what the `std::fs` call would have meant, with
-/// the same [`io::ErrorKind`]s.
-pub trait Backend: Send + Sync {
-    /// At most the first `limit` bytes of the file at `path` (all of them for `usize::MAX`).
-    fn read(&self, path: &Path, limit: usize) -> Option<io::Result<Vec<u8>>>;
-    /// Creates `path`, which must not exist, with `bytes`; syncs it first when `sync` is set.
-    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> Option<io::Result<()>>;
-    /// The names in directory `dir`, without `.`, `..` and names that are not UTF-8 (never the
-    /// engine's); an entry that vanished while listing is an `Err` of kind `NotFound` in its place.
-    fn list(&self, dir: &Path) -> Option<io::Result<Vec<io::Result<String>>>>;
-    /// Whether `path` is a file or a directory (following symbolic links).
-    fn kind(&self, path: &Path) -> Option<io::Result<Kind>>;
-}
-
-static BACKEND: OnceLock<Box<dyn Backend>> = OnceLock::new();
-
-/// Sends the engine's hot filesystem calls to `backend` from now on, in this process. Only the
-/// first call has an effect; it returns false when a backend was installed already.
-pub fn install_backend(backend: Box<dyn Backend>) -> bool {
-    BACKEND.set(backend).is_ok()
-}
-
-macro_rules! backend {
-    ($method:ident($($arg:expr),*)) => {
-        if let Some(answer) = BACKEND.get().and_then(|backend| backend.$method($($arg),*)) {
-            return answer;
-        }
-    };
-}
 
 /// What a path names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,133 +22,125 @@ pub enum Kind {
     Dir,
 }
 
-#[cfg(feature = "simulation")]
-macro_rules! simulated {
-    ($method:ident($($arg:expr),*)) => {
-        if let Some(sim) = crate::sim::current() {
-            return sim.$method($($arg),*);
+/// The filesystem calls the engine makes. Each must mean what the `std::fs` call of the same
+/// name means, with the same [`io::ErrorKind`]s: the protocol branches on them (`NotFound` on a
+/// lost commit, `AlreadyExists` on a lost first write).
+pub trait FileSystem: Debug + Send + Sync {
+    /// At most the first `limit` bytes of the file at `path` (all of them for `usize::MAX`).
+    fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>>;
+    /// Creates `path`, which must not exist, with `bytes`; syncs it before returning when `sync`
+    /// is set.
+    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()>;
+    /// Syncs the data and metadata of the file at `path`.
+    fn sync_file(&self, path: &Path) -> io::Result<()>;
+    /// Syncs the directory at `path`: the names created, renamed or removed in it become durable.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// Renames `from` to `to`, replacing a file (or an empty directory) there.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Makes `to` a second name of the file `from`; fails with `AlreadyExists` if `to` exists.
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes the file `path`.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Removes the empty directory `path`.
+    fn remove_dir(&self, path: &Path) -> io::Result<()>;
+    /// Removes `path` and everything under it.
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Creates the directory `path`, whose parent must exist.
+    fn create_dir(&self, path: &Path) -> io::Result<()>;
+    /// Creates the directory `path` and its missing parents.
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// The names in directory `dir`, without `.`, `..` and names that are not UTF-8 (never the
+    /// engine's); an entry that vanished while listing is an `Err` of kind `NotFound` in its place.
+    fn list(&self, dir: &Path) -> io::Result<Vec<io::Result<String>>>;
+    /// Whether `path` is a file or a directory (following symbolic links).
+    fn kind(&self, path: &Path) -> io::Result<Kind>;
+    /// The size of the file at `path`.
+    fn len(&self, path: &Path) -> io::Result<u64>;
+    /// When `path` was last modified.
+    fn modified(&self, path: &Path) -> io::Result<SystemTime>;
+}
+
+/// The engine's filesystem on `std::fs`: the host's filesystem natively, and `wasi:filesystem`
+/// through wasi-libc inside a component.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdFs;
+
+impl FileSystem for StdFs {
+    fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+        if limit == usize::MAX {
+            return fs::read(path);
         }
-    };
-}
-
-#[cfg(not(feature = "simulation"))]
-macro_rules! simulated {
-    ($($t:tt)*) => {};
-}
-
-/// Creates `path`, which must not exist, with `bytes`; syncs it first when `sync` is set.
-pub(crate) fn write_new(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
-    simulated!(write_new(path, bytes, sync));
-    backend!(write_new(path, bytes, sync));
-    let mut file = fs::File::create_new(path)?;
-    file.write_all(bytes)?;
-    if sync {
-        file.sync_all()?;
+        let mut bytes = Vec::with_capacity(limit.min(1 << 16));
+        fs::File::open(path)?.take(limit as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
-    Ok(())
-}
 
-/// The whole content of `path`.
-pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
-    simulated!(read(path));
-    backend!(read(path, usize::MAX));
-    fs::read(path)
-}
-
-/// At most the first `limit` bytes of `path`.
-pub(crate) fn read_prefix(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
-    simulated!(read_prefix(path, limit));
-    backend!(read(path, limit));
-    let mut bytes = Vec::with_capacity(limit.min(1 << 16));
-    fs::File::open(path)?.take(limit as u64).read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Syncs the data of the file at `path`.
-pub(crate) fn sync_file(path: &Path) -> io::Result<()> {
-    simulated!(sync_file(path));
-    fs::OpenOptions::new().write(true).open(path)?.sync_all()
-}
-
-/// Syncs the directory at `path`: the names created, renamed or removed in it become durable.
-pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
-    simulated!(sync_dir(path));
-    fs::File::open(path)?.sync_all()
-}
-
-/// Renames `from` to `to`, replacing a file (or an empty directory) there.
-pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-    simulated!(rename(from, to));
-    fs::rename(from, to)
-}
-
-/// Makes `to` a second name of the file `from`; fails if `to` exists.
-pub(crate) fn hard_link(from: &Path, to: &Path) -> io::Result<()> {
-    simulated!(hard_link(from, to));
-    fs::hard_link(from, to)
-}
-
-/// Removes the file `path`.
-pub(crate) fn remove_file(path: &Path) -> io::Result<()> {
-    simulated!(remove_file(path));
-    fs::remove_file(path)
-}
-
-/// Removes the empty directory `path`.
-pub(crate) fn remove_dir(path: &Path) -> io::Result<()> {
-    simulated!(remove_dir(path));
-    fs::remove_dir(path)
-}
-
-/// Removes `path` and everything under it.
-pub(crate) fn remove_dir_all(path: &Path) -> io::Result<()> {
-    simulated!(remove_dir_all(path));
-    fs::remove_dir_all(path)
-}
-
-/// Creates the directory `path`, whose parent must exist.
-pub(crate) fn create_dir(path: &Path) -> io::Result<()> {
-    simulated!(create_dir(path));
-    fs::create_dir(path)
-}
-
-/// Creates the directory `path` and its missing parents.
-pub(crate) fn create_dir_all(path: &Path) -> io::Result<()> {
-    simulated!(create_dir_all(path));
-    fs::create_dir_all(path)
-}
-
-/// The names in directory `dir`; an entry that vanished while listing is an error of its own.
-pub(crate) fn list(dir: &Path) -> io::Result<Vec<io::Result<String>>> {
-    simulated!(list(dir));
-    backend!(list(dir));
-    let mut names = Vec::new();
-    for item in fs::read_dir(dir)? {
-        // Names that are not UTF-8 are never the engine's.
-        match item {
-            Ok(item) => names.extend(item.file_name().into_string().ok().map(Ok)),
-            Err(e) => names.push(Err(e)),
+    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+        let mut file = fs::File::create_new(path)?;
+        file.write_all(bytes)?;
+        if sync {
+            file.sync_all()?;
         }
+        Ok(())
     }
-    Ok(names)
-}
 
-/// Whether `path` is a file or a directory.
-pub(crate) fn kind(path: &Path) -> io::Result<Kind> {
-    simulated!(kind(path));
-    backend!(kind(path));
-    let meta = fs::metadata(path)?;
-    Ok(if meta.is_dir() { Kind::Dir } else { Kind::File })
-}
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        fs::OpenOptions::new().write(true).open(path)?.sync_all()
+    }
 
-/// The size of the file at `path`.
-pub(crate) fn len(path: &Path) -> io::Result<u64> {
-    simulated!(len(path));
-    Ok(fs::metadata(path)?.len())
-}
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        fs::File::open(path)?.sync_all()
+    }
 
-/// When `path` was last modified.
-pub(crate) fn modified(path: &Path) -> io::Result<SystemTime> {
-    simulated!(modified(path));
-    fs::metadata(path)?.modified()
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::hard_link(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        fs::remove_dir(path)
+    }
+
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::remove_dir_all(path)
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        fs::create_dir(path)
+    }
+
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::create_dir_all(path)
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<io::Result<String>>> {
+        let mut names = Vec::new();
+        for item in fs::read_dir(dir)? {
+            match item {
+                Ok(item) => names.extend(item.file_name().into_string().ok().map(Ok)),
+                Err(e) => names.push(Err(e)),
+            }
+        }
+        Ok(names)
+    }
+
+    fn kind(&self, path: &Path) -> io::Result<Kind> {
+        let meta = fs::metadata(path)?;
+        Ok(if meta.is_dir() { Kind::Dir } else { Kind::File })
+    }
+
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        Ok(fs::metadata(path)?.len())
+    }
+
+    fn modified(&self, path: &Path) -> io::Result<SystemTime> {
+        fs::metadata(path)?.modified()
+    }
 }

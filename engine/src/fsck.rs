@@ -5,7 +5,8 @@
 //! (temporaries older than [`SWEEP_AGE`], value files of versions older than the current one) and
 //! repairs a damaged key the way a writer would: by committing a deletion on top of its current
 //! version, so versions keep growing and no compare-and-swap handle can be fooled. Damaged files
-//! are copied into the bucket's `lost+found/` first, for a person to look at.
+//! are kept in the bucket's `lost+found/` first, for a person to look at: moved there, or, for a
+//! damaged current value, copied there before a deletion is committed on top of it.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use crate::keydir::list_names;
 use crate::names::{entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Version, TMP_DIR};
 use crate::record::{self, HEADER_LEN};
 use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
-use crate::vfs::{self, Kind};
+use crate::fs::{FileSystem, Kind};
 
 /// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
 /// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
@@ -107,11 +108,11 @@ impl Store {
     /// The identifiers of the buckets in this store, sorted; `""` is the default bucket.
     pub fn buckets(&self) -> Result<Vec<String>> {
         let dir = self.root().join(BUCKETS_DIR);
-        let mut ids: Vec<String> = list_names(&dir)?
+        let mut ids: Vec<String> = list_names(self.fs(), &dir)?
             .unwrap_or_default()
             .into_iter()
             .filter_map(|name| bucket_id(&name))
-            .filter(|id| is_dir(&self.bucket_dir(id).join(TMP_DIR)))
+            .filter(|id| is_dir(self.fs(), &self.bucket_dir(id).join(TMP_DIR)))
             .collect();
         ids.sort();
         Ok(ids)
@@ -122,10 +123,10 @@ impl Store {
     pub fn fsck(&self, repair: bool) -> Result<FsckReport> {
         let mut report = FsckReport::default();
         let dir = self.root().join(BUCKETS_DIR);
-        for name in sorted(list_names(&dir)?.unwrap_or_default()) {
+        for name in sorted(list_names(self.fs(), &dir)?.unwrap_or_default()) {
             let path = dir.join(&name);
             match bucket_id(&name) {
-                Some(id) if is_dir(&path) => {
+                Some(id) if is_dir(self.fs(), &path) => {
                     report.buckets += 1;
                     self.bucket(&id)?.check(repair, &mut report)?;
                 }
@@ -141,21 +142,21 @@ impl Bucket {
     pub fn stats(&self) -> Result<BucketStats> {
         let mut stats = BucketStats::default();
         let tmp = self.dir().join(TMP_DIR);
-        for name in list_names(&tmp)?.unwrap_or_default() {
+        for name in list_names(self.fs(), &tmp)?.unwrap_or_default() {
             stats.temps += 1;
-            stats.disk_bytes += vfs::len(&tmp.join(name)).unwrap_or(0);
+            stats.disk_bytes += self.fs().len(&tmp.join(name)).unwrap_or(0);
         }
         for key_dir in self.key_dirs()? {
-            let names = match list_names(&key_dir) {
+            let names = match list_names(self.fs(), &key_dir) {
                 Ok(Some(names)) => names,
                 // A file with a key directory's name is foreign (fsck reports it), not a key.
                 Ok(None) => continue,
-                Err(_) if !is_dir(&key_dir) => continue,
+                Err(_) if !is_dir(self.fs(), &key_dir) => continue,
                 Err(e) => return Err(e),
             };
             let mut current: Option<Version> = None;
             for name in &names {
-                stats.disk_bytes += vfs::len(&key_dir.join(name)).unwrap_or(0);
+                stats.disk_bytes += self.fs().len(&key_dir.join(name)).unwrap_or(0);
                 if let Entry::Cur(v) = entry(name) {
                     current = Some(current.map_or(v, |c| if v.seq > c.seq { v } else { c }));
                 }
@@ -163,7 +164,7 @@ impl Bucket {
             match current {
                 Some(v) if v.is_tombstone() => stats.tombstones += 1,
                 Some(v) => {
-                    if let Some((key_len, value_len)) = header(&key_dir.join(v.val_name())) {
+                    if let Some((key_len, value_len)) = header(self.fs(), &key_dir.join(v.val_name())) {
                         stats.keys += 1;
                         stats.key_bytes += key_len;
                         stats.value_bytes += value_len;
@@ -177,12 +178,12 @@ impl Bucket {
 
     fn check(&self, repair: bool, report: &mut FsckReport) -> Result<()> {
         let dir = self.dir().to_path_buf();
-        for name in sorted(list_names(&dir)?.unwrap_or_default()) {
+        for name in sorted(list_names(self.fs(), &dir)?.unwrap_or_default()) {
             let path = dir.join(&name);
             if name == TMP_DIR {
                 report.swept += self.sweep_temps(SWEEP_AGE)? as u64;
-            } else if is_shard(&name) && is_dir(&path) {
-                let keys = match list_names(&path) {
+            } else if is_shard(&name) && is_dir(self.fs(), &path) {
+                let keys = match list_names(self.fs(), &path) {
                     Ok(keys) => keys.unwrap_or_default(),
                     Err(e) => {
                         report.problems.push(unreadable(path, &e));
@@ -191,7 +192,7 @@ impl Bucket {
                 };
                 for key in sorted(keys) {
                     let key_dir = path.join(&key);
-                    if !is_key_hash(&key) || !is_dir(&key_dir) {
+                    if !is_key_hash(&key) || !is_dir(self.fs(), &key_dir) {
                         report.problems.push(Problem { path: key_dir, kind: ProblemKind::Foreign, repaired: false });
                     } else if key[..2] != name {
                         let repaired = repair && self.quarantine(&key_dir, &key)?;
@@ -213,7 +214,7 @@ impl Bucket {
         // file just superseded) must last through several listings to count as damage.
         let mut last = None;
         for _ in 0..RELISTS {
-            let names = match list_names(key_dir) {
+            let names = match list_names(self.fs(), key_dir) {
                 Ok(Some(names)) => names,
                 Ok(None) => return Ok(()),
                 Err(e) => {
@@ -236,7 +237,7 @@ impl Bucket {
                 // The debris of a first write cut short by an OS crash (FORMAT.md, invariant 6):
                 // it reads as absent and the next first write replaces it. Not damage. Removing it
                 // is safe alongside a first writer: `remove_dir` fails once its rename filled it.
-                if vfs::remove_dir(key_dir).is_ok() {
+                if self.fs().remove_dir(key_dir).is_ok() {
                     report.swept += 1;
                 }
                 return Ok(());
@@ -251,7 +252,7 @@ impl Bucket {
             if repair {
                 for v in state.pointers.iter().filter(|v| **v != current) {
                     let path = key_dir.join(v.cur_name());
-                    repaired &= vfs::remove_file(&path).is_ok() || !exists(&path);
+                    repaired &= self.fs().remove_file(&path).is_ok() || !exists(self.fs(), &path);
                     // Its value may be the last good copy of the key's data: keep it for a
                     // person. The pointer went first, so no writer can make it current again.
                     self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
@@ -263,7 +264,7 @@ impl Bucket {
         // garbage for good: versions only grow, and an in-flight writer's file is newer. Those of
         // other pointers are not: with several pointers, which one is right is a guess.
         for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current && !state.pointers.contains(v)) {
-            if vfs::remove_file(&key_dir.join(v.val_name())).is_ok() {
+            if self.fs().remove_file(&key_dir.join(v.val_name())).is_ok() {
                 report.swept += 1;
             }
         }
@@ -272,10 +273,10 @@ impl Bucket {
             return Ok(());
         }
         let value_path = key_dir.join(current.val_name());
-        let kind = match vfs::read(&value_path) {
+        let kind = match self.fs().read(&value_path, usize::MAX) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Superseded since the listing, or really missing: only the pointer can tell.
-                if !exists(&key_dir.join(current.cur_name())) {
+                if !exists(self.fs(), &key_dir.join(current.cur_name())) {
                     return Ok(());
                 }
                 ProblemKind::MissingValue
@@ -300,12 +301,12 @@ impl Bucket {
     /// us to it, which heals it just as well).
     fn tombstone_damaged(&self, key_dir: &Path, hash: &str, current: Version) -> Result<bool> {
         let value = key_dir.join(current.val_name());
-        if let Ok(bytes) = vfs::read(&value) {
+        if let Ok(bytes) = self.fs().read(&value, usize::MAX) {
             let kept = self.lost_and_found(&format!("{hash}.{}", current.val_name()))?;
-            vfs::write_new(&kept, &bytes, false).map_err(io_err("copy to lost+found", &value))?;
+            self.fs().write_new(&kept, &bytes, false).map_err(io_err("copy to lost+found", &value))?;
         }
         self.delete_version(key_dir, current)?;
-        Ok(!exists(&key_dir.join(current.cur_name())))
+        Ok(!exists(self.fs(), &key_dir.join(current.cur_name())))
     }
 
     /// A directory with files but no pointer can be neither read nor written (a first write
@@ -316,7 +317,7 @@ impl Bucket {
         let newest = state.values.iter().map(|v| v.seq).max().unwrap_or(0);
         let seq = newest.saturating_add(POINTERLESS_SEQ_SKIP);
         let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
-        vfs::write_new(&pointer, b"", false).map_err(io_err("create", &pointer))?;
+        self.fs().write_new(&pointer, b"", false).map_err(io_err("create", &pointer))?;
         for v in &state.values {
             self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
         }
@@ -326,11 +327,11 @@ impl Bucket {
     /// Moves file `name` of `key_dir` to lost+found, if it is still there.
     fn keep_in_lost_and_found(&self, key_dir: &Path, hash: &str, name: &str) -> Result<()> {
         let from = key_dir.join(name);
-        if !exists(&from) {
+        if !exists(self.fs(), &from) {
             return Ok(());
         }
         let to = self.lost_and_found(&format!("{hash}.{name}"))?;
-        match vfs::rename(&from, &to) {
+        match self.fs().rename(&from, &to) {
             // Removed meanwhile by a writer that found it superseded: nothing left to keep.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             other => other.map_err(io_err("move to lost+found", &from)),
@@ -340,26 +341,26 @@ impl Bucket {
     /// Moves a whole key directory into lost+found (for one that no read can reach anyway).
     fn quarantine(&self, key_dir: &Path, hash: &str) -> Result<bool> {
         let to = self.lost_and_found(hash)?;
-        vfs::rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
+        self.fs().rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
         Ok(true)
     }
 
     /// A fresh path in the bucket's lost+found directory, named after `what`.
     fn lost_and_found(&self, what: &str) -> Result<PathBuf> {
         let dir = self.dir().join(LOST_AND_FOUND_DIR);
-        vfs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
-        Ok(dir.join(format!("{what}.{}", temp_name())))
+        self.fs().create_dir_all(&dir).map_err(io_err("create", &dir))?;
+        Ok(dir.join(format!("{what}.{}", temp_name()?)))
     }
 
     /// Every key directory path of the bucket (shards and names as the engine writes them).
     fn key_dirs(&self) -> Result<Vec<PathBuf>> {
         let mut dirs = Vec::new();
-        for shard in sorted(list_names(self.dir())?.unwrap_or_default()) {
-            if !is_shard(&shard) || !is_dir(&self.dir().join(&shard)) {
+        for shard in sorted(list_names(self.fs(), self.dir())?.unwrap_or_default()) {
+            if !is_shard(&shard) || !is_dir(self.fs(), &self.dir().join(&shard)) {
                 continue;
             }
             let shard_dir = self.dir().join(&shard);
-            for key in sorted(list_names(&shard_dir)?.unwrap_or_default()) {
+            for key in sorted(list_names(self.fs(), &shard_dir)?.unwrap_or_default()) {
                 if is_key_hash(&key) && key.starts_with(&shard) {
                     dirs.push(shard_dir.join(key));
                 }
@@ -413,22 +414,17 @@ fn bucket_id(name: &str) -> Option<String> {
 }
 
 /// The key and value lengths from a value file's header, if it has one.
-fn header(path: &Path) -> Option<(u64, u64)> {
-    let header = vfs::read_prefix(path, HEADER_LEN).ok()?;
-    if header.len() < HEADER_LEN {
-        return None;
-    }
-    let key_len = u32::from_le_bytes(header[4..8].try_into().ok()?) as u64;
-    let value_len = u64::from_le_bytes(header[8..16].try_into().ok()?);
-    Some((key_len, value_len))
+fn header(fs: &dyn FileSystem, path: &Path) -> Option<(u64, u64)> {
+    let header = record::header(&fs.read(path, HEADER_LEN).ok()?).ok()?;
+    Some((header.key_len as u64, header.value_len))
 }
 
-fn is_dir(path: &Path) -> bool {
-    vfs::kind(path).is_ok_and(|kind| kind == Kind::Dir)
+fn is_dir(fs: &dyn FileSystem, path: &Path) -> bool {
+    fs.kind(path).is_ok_and(|kind| kind == Kind::Dir)
 }
 
-fn exists(path: &Path) -> bool {
-    vfs::kind(path).is_ok()
+fn exists(fs: &dyn FileSystem, path: &Path) -> bool {
+    fs.kind(path).is_ok()
 }
 
 fn sorted(mut names: Vec<String>) -> Vec<String> {

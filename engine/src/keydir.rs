@@ -24,7 +24,7 @@ use crate::limits::MAX_ATTEMPTS;
 use crate::names::{entry, temp_name, Entry, Version};
 use crate::record::{self, HEADER_LEN};
 use crate::sync::{self, sync_dir, sync_file};
-use crate::vfs;
+use crate::fs::FileSystem;
 
 /// How many listings in a row may lack a pointer before the key directory is called corrupt.
 /// A healthy directory always has one, so only a listing torn by a concurrent rename misses it.
@@ -71,10 +71,10 @@ pub(crate) enum Syncs {
 }
 
 impl Syncs {
-    fn dir(&mut self, path: &Path) -> Result<()> {
+    fn dir(&mut self, fs: &dyn FileSystem, path: &Path) -> Result<()> {
         match self {
             Syncs::Off => Ok(()),
-            Syncs::Now => sync_dir(path),
+            Syncs::Now => sync_dir(fs, path),
             Syncs::Later(dirs) => {
                 dirs.push(path.to_path_buf());
                 Ok(())
@@ -88,17 +88,18 @@ impl Syncs {
 }
 
 /// A value file written under `tmp/`, ready to be moved into a key directory.
-pub(crate) struct Staged {
+pub(crate) struct Staged<'a> {
+    fs: &'a dyn FileSystem,
     path: PathBuf,
 }
 
-impl Staged {
+impl<'a> Staged<'a> {
     /// Writes `key` and `value` as a value file under `tmp`, synced when `sync` is set.
-    pub fn write(tmp: &Path, key: &str, value: &[u8], sync: bool) -> Result<Staged> {
-        let path = tmp.join(temp_name());
-        let staged = Staged { path };
+    pub fn write(fs: &'a dyn FileSystem, tmp: &Path, key: &str, value: &[u8], sync: bool) -> Result<Staged<'a>> {
+        let path = tmp.join(temp_name()?);
+        let staged = Staged { fs, path };
         let bytes = record::encode(key, value);
-        vfs::write_new(&staged.path, &bytes, sync).map_err(io_err("write", &staged.path))?;
+        fs.write_new(&staged.path, &bytes, sync).map_err(io_err("write", &staged.path))?;
         if sync {
             sync::count();
         }
@@ -107,19 +108,20 @@ impl Staged {
 
     /// Syncs the staged file (for batches that write all files before syncing any).
     pub fn sync(&self) -> Result<()> {
-        sync_file(&self.path)
+        sync_file(self.fs, &self.path)
     }
 }
 
-impl Drop for Staged {
+impl Drop for Staged<'_> {
     fn drop(&mut self) {
         // Gone already when it was committed; otherwise it is ours to clean up.
-        let _ = vfs::remove_file(&self.path);
+        let _ = self.fs.remove_file(&self.path);
     }
 }
 
 /// A key's directory inside a bucket.
 pub(crate) struct KeyDir<'a> {
+    pub fs: &'a dyn FileSystem,
     pub key: &'a str,
     pub shard: PathBuf,
     pub dir: PathBuf,
@@ -132,7 +134,7 @@ impl KeyDir<'_> {
         let mut pointerless = 0;
         let mut missing_value: Option<Version> = None;
         loop {
-            let Some(names) = list_names(&self.dir)? else { return Ok(absent()) };
+            let Some(names) = list_names(self.fs, &self.dir)? else { return Ok(absent()) };
             let empty = names.is_empty();
             let mut current: Option<Version> = None;
             let mut values = Vec::new();
@@ -184,17 +186,11 @@ impl KeyDir<'_> {
     fn read_value_file(&self, path: &Path, read: Read) -> Result<(String, Option<Vec<u8>>)> {
         if read == Read::Key {
             // Only the header and the key: listings do not pay for values.
-            let bytes = vfs::read_prefix(path, HEADER_LEN + crate::limits::MAX_KEY_BYTES).map_err(io_err("read", path))?;
-            let Some(header) = bytes.get(..HEADER_LEN) else { return Err(self.corrupt(path, "truncated".into())) };
-            let key_len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-            if header[..4] != record::MAGIC || key_len > crate::limits::MAX_KEY_BYTES {
-                return Err(self.corrupt(path, "bad header".into()));
-            }
-            let Some(key) = bytes.get(HEADER_LEN..HEADER_LEN + key_len) else { return Err(self.corrupt(path, "truncated".into())) };
-            let key = String::from_utf8(key.to_vec()).map_err(|_| self.corrupt(path, "key is not UTF-8".into()))?;
-            return Ok((key, None));
+            let prefix = self.fs.read(path, HEADER_LEN + crate::limits::MAX_KEY_BYTES).map_err(io_err("read", path))?;
+            let key = record::decode_key(&prefix).map_err(|e| self.corrupt(path, e.to_string()))?;
+            return Ok((key.to_owned(), None));
         }
-        let bytes = vfs::read(path).map_err(io_err("read", path))?;
+        let bytes = self.fs.read(path, usize::MAX).map_err(io_err("read", path))?;
         let record = record::decode(&bytes).map_err(|e| self.corrupt(path, e.to_string()))?;
         if record.key != self.key {
             return Err(Error::Collision { key: KeyDisplay::new(self.key), stored: KeyDisplay::new(record.key) });
@@ -209,9 +205,9 @@ impl KeyDir<'_> {
     /// Tries to move the key from version `from` to a new version holding `staged` (a value) or
     /// nothing (a tombstone). Returns false if another write got there first; `staged` is then
     /// consumed either way and the caller stages again to retry.
-    pub fn commit(&self, from: &Snapshot, staged: Option<Staged>, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
+    pub fn commit(&self, from: &Snapshot, staged: Option<Staged<'_>>, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
         let seq = from.version.seq.checked_add(1).ok_or_else(|| self.corrupt(&self.dir, "version counter exhausted".into()))?;
-        let new = Version { seq, nonce: if staged.is_some() { crate::names::nonce() } else { 0 } };
+        let new = Version { seq, nonce: if staged.is_some() { crate::names::nonce()? } else { 0 } };
         if from.version == Version::ABSENT {
             return match staged {
                 Some(staged) => self.create(new, staged, tmp, syncs),
@@ -221,64 +217,64 @@ impl KeyDir<'_> {
         }
         let val_path = self.dir.join(new.val_name());
         if let Some(staged) = &staged {
-            vfs::rename(&staged.path, &val_path).map_err(io_err("move value into", &self.dir))?;
+            self.fs.rename(&staged.path, &val_path).map_err(io_err("move value into", &self.dir))?;
         }
         let cur_from = self.dir.join(from.version.cur_name());
-        match vfs::rename(&cur_from, &self.dir.join(new.cur_name())) {
+        match self.fs.rename(&cur_from, &self.dir.join(new.cur_name())) {
             Ok(()) => {}
             Err(e) => {
                 if staged.is_some() {
-                    let _ = vfs::remove_file(&val_path);
+                    let _ = self.fs.remove_file(&val_path);
                 }
                 return if e.kind() == ErrorKind::NotFound { Ok(false) } else { Err(io_err("commit", &cur_from)(e)) };
             }
         }
-        syncs.dir(&self.dir)?;
+        syncs.dir(self.fs, &self.dir)?;
         // The new version is committed; the old values are unreachable. A failure to remove one
         // leaves garbage that the next writer or fsck removes, so it is not an error.
         let old = from.old_values.iter().copied().chain((!from.version.is_tombstone()).then_some(from.version));
         for version in old {
-            let _ = vfs::remove_file(&self.dir.join(version.val_name()));
+            let _ = self.fs.remove_file(&self.dir.join(version.val_name()));
         }
         Ok(true)
     }
 
     /// A first write: builds the directory under `tmp/` and renames it into place, which fails
     /// if the key directory exists (and is not empty) by then.
-    fn create(&self, new: Version, staged: Staged, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
-        let build = tmp.join(format!("{}.d", temp_name()));
-        vfs::create_dir(&build).map_err(io_err("create", &build))?;
+    fn create(&self, new: Version, staged: Staged<'_>, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
+        let build = tmp.join(format!("{}.d", temp_name()?));
+        self.fs.create_dir(&build).map_err(io_err("create", &build))?;
         let result = self.create_from(&build, new, &staged, syncs);
         if !matches!(result, Ok(true)) {
-            let _ = vfs::remove_dir_all(&build);
+            let _ = self.fs.remove_dir_all(&build);
         }
         result
     }
 
-    fn create_from(&self, build: &Path, new: Version, staged: &Staged, syncs: &mut Syncs) -> Result<bool> {
-        vfs::rename(&staged.path, &build.join(new.val_name())).map_err(io_err("move value into", build))?;
+    fn create_from(&self, build: &Path, new: Version, staged: &Staged<'_>, syncs: &mut Syncs) -> Result<bool> {
+        self.fs.rename(&staged.path, &build.join(new.val_name())).map_err(io_err("move value into", build))?;
         let cur = build.join(new.cur_name());
-        vfs::write_new(&cur, b"", false).map_err(io_err("create", &cur))?;
+        self.fs.write_new(&cur, b"", false).map_err(io_err("create", &cur))?;
         if syncs.enabled() {
             // The directory's entries must be durable before it becomes visible.
-            sync_dir(build)?;
+            sync_dir(self.fs, build)?;
         }
-        match vfs::create_dir(&self.shard) {
+        match self.fs.create_dir(&self.shard) {
             Ok(()) => {
                 if let Some(bucket) = self.shard.parent() {
-                    syncs.dir(bucket)?;
+                    syncs.dir(self.fs, bucket)?;
                 }
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io_err("create", &self.shard)(e)),
         }
-        match vfs::rename(build, &self.dir) {
+        match self.fs.rename(build, &self.dir) {
             Ok(()) => {
-                syncs.dir(&self.shard)?;
+                syncs.dir(self.fs, &self.shard)?;
                 Ok(true)
             }
             // Whatever the error (exists, not empty, ...), a directory there now means we lost.
-            Err(_) if vfs::kind(&self.dir).is_ok() => Ok(false),
+            Err(_) if self.fs.kind(&self.dir).is_ok() => Ok(false),
             Err(e) => Err(io_err("create", &self.dir)(e)),
         }
     }
@@ -287,9 +283,9 @@ impl KeyDir<'_> {
 /// The names in directory `dir`, or `None` if it does not exist or is not a directory.
 /// wasmtime-wasi looks up each entry as it lists, so an entry renamed by another writer meanwhile
 /// surfaces as "not found": such a torn listing is taken again.
-pub(crate) fn list_names(dir: &Path) -> Result<Option<Vec<String>>> {
+pub(crate) fn list_names(fs: &dyn FileSystem, dir: &Path) -> Result<Option<Vec<String>>> {
     'listing: for _ in 0..MAX_ATTEMPTS {
-        let listing = match vfs::list(dir) {
+        let listing = match fs.list(dir) {
             Ok(listing) => listing,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             // A file where a shard or key directory belongs is not the engine's: no keys there

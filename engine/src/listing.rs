@@ -59,7 +59,7 @@ impl Bucket {
         let mut closing: Option<String> = None;
         for shard in first_shard..=0xff {
             let shard_dir = self.dir().join(format!("{shard:02x}"));
-            let Some(mut names) = list_names(&shard_dir)? else { continue };
+            let Some(mut names) = list_names(self.fs(), &shard_dir)? else { continue };
             names.retain(|name| is_key_hash(name) && after.is_none_or(|a| &name[..width] > a));
             names.sort_unstable();
             for name in names {
@@ -69,7 +69,7 @@ impl Bucket {
                         return Ok((keys, closing));
                     }
                 }
-                let key_dir = crate::keydir::KeyDir { key: "", shard: shard_dir.clone(), dir: shard_dir.join(&name) };
+                let key_dir = crate::keydir::KeyDir { fs: self.fs(), key: "", shard: shard_dir.clone(), dir: shard_dir.join(&name) };
                 let snapshot = key_dir.snapshot(Read::Key)?;
                 scanned += 1;
                 if let Some(key) = snapshot.key {

@@ -1,11 +1,9 @@
 //! File names inside a bucket: key directories, version pointers, value files and temporaries.
 //! `docs/FORMAT.md` describes the same layout.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::error::{Error, Result};
 
-use crate::hash::{hex, sha256};
+use sha2::{Digest, Sha256};
 
 /// Directory of temporary files in each bucket.
 pub const TMP_DIR: &str = "tmp";
@@ -79,7 +77,13 @@ pub fn entry(name: &str) -> Entry {
 
 /// The name of a key: the hex SHA-256 of its bytes (64 characters).
 pub fn key_hash(key: &str) -> String {
-    hex(&sha256(key.as_bytes()))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut name = String::with_capacity(64);
+    for byte in Sha256::digest(key.as_bytes()) {
+        name.push(char::from(HEX[usize::from(byte >> 4)]));
+        name.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    name
 }
 
 /// Whether `name` is a key directory name (64 lowercase hex digits).
@@ -92,20 +96,21 @@ pub fn is_shard(name: &str) -> bool {
     name.len() == 2 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// A random, non-zero 64-bit number, different on every call (in this or any other process).
-pub fn nonce() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    // RandomState is seeded from the OS's randomness once per thread (in the provider, from
-    // `wasi:random`, fresh per instance) and differs per call; the counter sets apart the calls
-    // of one process. No clock: inside the provider every clock read is a host call.
-    let n = RandomState::new().hash_one(count);
-    n.max(1)
+/// A random, non-zero 64-bit number from the system's randomness (`wasi:random` inside the
+/// provider): different on every call, in this or any other process.
+pub fn nonce() -> Result<u64> {
+    Ok(getrandom::u64().map_err(random_error)?.max(1))
 }
 
-/// A fresh name for a temporary file or directory.
-pub fn temp_name() -> String {
-    format!("{:016x}{:016x}", nonce(), nonce())
+/// A fresh name for a temporary file or directory: 128 random bits.
+pub fn temp_name() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(random_error)?;
+    Ok(format!("{:032x}", u128::from_le_bytes(bytes)))
+}
+
+fn random_error(e: getrandom::Error) -> Error {
+    Error::Random { reason: e.to_string() }
 }
 
 #[cfg(test)]
@@ -125,7 +130,7 @@ mod tests {
 
     #[test]
     fn nonces_differ_and_are_never_zero() {
-        let set: std::collections::HashSet<u64> = (0..10_000).map(|_| nonce()).collect();
+        let set: std::collections::HashSet<u64> = (0..10_000).map(|_| nonce().unwrap()).collect();
         assert_eq!(set.len(), 10_000);
         assert!(!set.contains(&0));
     }
@@ -136,6 +141,8 @@ mod tests {
             let h = key_hash(key);
             assert!(is_key_hash(&h), "{h}");
         }
+        assert_eq!(key_hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(key_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         // NFC and NFD spellings of é are different keys.
         assert_ne!(key_hash("\u{e9}"), key_hash("e\u{301}"));
     }

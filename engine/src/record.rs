@@ -90,8 +90,17 @@ pub fn encode(key: &str, value: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decodes a whole value file.
-pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
+/// The lengths a value file's header gives, checked against the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Bytes of key.
+    pub key_len: usize,
+    /// Bytes of value.
+    pub value_len: u64,
+}
+
+/// Decodes the header at the start of `bytes` (a whole value file, or a prefix of one).
+pub fn header(bytes: &[u8]) -> Result<Header, DecodeError> {
     if bytes.len() < HEADER_LEN {
         return Err(DecodeError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 });
     }
@@ -103,7 +112,24 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
     if key_len > MAX_KEY_BYTES as u64 || value_len > MAX_VALUE_BYTES as u64 {
         return Err(DecodeError::LengthOutOfRange { key_len, value_len });
     }
-    let expected = HEADER_LEN as u64 + key_len + value_len;
+    // Within the limits, so it fits in usize.
+    Ok(Header { key_len: key_len as usize, value_len })
+}
+
+/// The key stored in a value file, from a prefix of it that holds the header and the key (the
+/// value is neither read nor checked: listings do not pay for values).
+pub fn decode_key(prefix: &[u8]) -> Result<&str, DecodeError> {
+    let Header { key_len, .. } = header(prefix)?;
+    let key = prefix
+        .get(HEADER_LEN..HEADER_LEN + key_len)
+        .ok_or(DecodeError::Truncated { len: prefix.len(), expected: (HEADER_LEN + key_len) as u64 })?;
+    std::str::from_utf8(key).map_err(|_| DecodeError::KeyNotUtf8)
+}
+
+/// Decodes a whole value file.
+pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
+    let Header { key_len, value_len } = header(bytes)?;
+    let expected = HEADER_LEN as u64 + key_len as u64 + value_len;
     let len = bytes.len() as u64;
     if len < expected {
         return Err(DecodeError::Truncated { len: bytes.len(), expected });
@@ -116,8 +142,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
     if stored != computed {
         return Err(DecodeError::Checksum { stored, computed });
     }
-    // Lengths are within limits, so they fit in usize.
-    let key_end = HEADER_LEN + key_len as usize;
+    let key_end = HEADER_LEN + key_len;
     let key = std::str::from_utf8(&bytes[HEADER_LEN..key_end]).map_err(|_| DecodeError::KeyNotUtf8)?;
     Ok(Record { key, value: &bytes[key_end..] })
 }
@@ -128,31 +153,12 @@ fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
     a
 }
 
+/// CRC-32 (IEEE, as zlib and PNG use it) of the lengths and the body.
 fn checksum(lengths: &[u8], body: &[u8]) -> u32 {
-    !update(update(!0, lengths), body)
-}
-
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
-fn update(mut crc: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        crc = CRC_TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    crc
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(lengths);
+    crc.update(body);
+    crc.finalize()
 }
 
 #[cfg(test)]
@@ -162,7 +168,7 @@ mod tests {
     #[test]
     fn crc32_check_value() {
         // The standard check value of CRC-32/ISO-HDLC.
-        assert_eq!(!update(!0, b"123456789"), 0xcbf4_3926);
+        assert_eq!(checksum(b"1234", b"56789"), 0xcbf4_3926);
     }
 
     #[test]

@@ -2,12 +2,13 @@
 
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::bucket::Bucket;
 use crate::error::{io_err, Error, Result};
 use crate::names::{temp_name, TMP_DIR};
 use crate::sync::{sync_dir, sync_file, Durability};
-use crate::vfs::{self, Kind};
+use crate::fs::{FileSystem, Kind, StdFs};
 
 /// Name of the marker file in the root.
 pub const FORMAT_FILE: &str = "virt-store-format";
@@ -30,12 +31,19 @@ pub struct Options {
 pub struct Store {
     root: PathBuf,
     options: Options,
+    fs: Arc<dyn FileSystem>,
 }
 
 impl Store {
-    /// Opens the store at `root`, initialising an empty directory as a store.
+    /// Opens the store at `root` on `std::fs`, initialising an empty directory as a store.
     pub fn open(root: impl Into<PathBuf>, options: Options) -> Result<Store> {
-        let store = Store::open_deferred(root, options);
+        Store::open_on(Arc::new(StdFs), root, options)
+    }
+
+    /// Opens the store at `root` on the filesystem `fs`, initialising an empty directory as a
+    /// store. Every call the store and its buckets make goes to `fs`.
+    pub fn open_on(fs: Arc<dyn FileSystem>, root: impl Into<PathBuf>, options: Options) -> Result<Store> {
+        let store = Store::open_deferred(fs, root, options);
         store.check_format()?;
         Ok(store)
     }
@@ -45,17 +53,17 @@ impl Store {
     /// the format marker is read (or written, in an empty directory) only when a bucket is
     /// created. For a host that opens the store in every short-lived instance, as the provider
     /// does in every `wasmtime serve` request; errors about the root come with the first bucket.
-    pub fn open_deferred(root: impl Into<PathBuf>, options: Options) -> Store {
-        Store { root: root.into(), options }
+    pub fn open_deferred(fs: Arc<dyn FileSystem>, root: impl Into<PathBuf>, options: Options) -> Store {
+        Store { root: root.into(), options, fs }
     }
 
     /// Reads the format marker; initialises the root when it has none.
     fn check_format(&self) -> Result<()> {
         let marker = self.root.join(FORMAT_FILE);
-        match vfs::read(&marker) {
+        match self.fs.read(&marker, usize::MAX) {
             Ok(found) if found == FORMAT_MARKER.as_bytes() => Ok(()),
             Ok(found) => Err(unknown_format(marker, &found)),
-            Err(e) if e.kind() == ErrorKind::NotFound => init(&self.root, &marker, self.options.durability),
+            Err(e) if e.kind() == ErrorKind::NotFound => init(&*self.fs, &self.root, &marker, self.options.durability),
             Err(e) => Err(root_error(&self.root, "read", e)),
         }
     }
@@ -65,25 +73,30 @@ impl Store {
         &self.root
     }
 
+    /// The filesystem the store is on.
+    pub(crate) fn fs(&self) -> &dyn FileSystem {
+        &*self.fs
+    }
+
     /// Opens a bucket, creating it if needed. `""` is the default bucket.
     pub fn bucket(&self, id: &str) -> Result<Bucket> {
         validate_bucket_id(id)?;
         let dir = self.bucket_dir(id);
         let tmp = dir.join(TMP_DIR);
         // A bucket exists once its tmp directory does; that is the only check on the hot path.
-        if let Err(e) = vfs::kind(&tmp) {
+        if let Err(e) = self.fs.kind(&tmp) {
             // The root's own errors (missing, foreign) say more than the bucket's.
             self.check_format()?;
             if e.kind() != ErrorKind::NotFound {
                 return Err(io_err("open bucket", &dir)(e));
             }
-            vfs::create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
+            self.fs.create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
             if self.options.durability == Durability::Sync {
-                sync_dir(&dir)?;
-                sync_dir(&self.root.join(BUCKETS_DIR))?;
+                sync_dir(&*self.fs, &dir)?;
+                sync_dir(&*self.fs, &self.root.join(BUCKETS_DIR))?;
             }
         }
-        Ok(Bucket::new(dir, self.options.durability))
+        Ok(Bucket::new(self.fs.clone(), dir, self.options.durability))
     }
 
     /// The directory of bucket `id` (which must be valid).
@@ -114,8 +127,8 @@ pub fn validate_bucket_id(id: &str) -> Result<()> {
 
 /// Writes the marker (atomically: a temporary then a link, so a half-written marker is never
 /// seen) and the buckets directory.
-fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
-    match vfs::kind(root) {
+fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability) -> Result<()> {
+    match fs.kind(root) {
         Ok(Kind::Dir) => {}
         Ok(_) => return Err(io_err("use as store directory", root)(io::Error::other("not a directory"))),
         Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -123,22 +136,22 @@ fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
         }
         Err(e) => return Err(root_error(root, "open", e)),
     }
-    let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()));
-    let written = vfs::write_new(&temp, FORMAT_MARKER.as_bytes(), false).map_err(|e| writable_error(root, "initialise", e));
+    let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()?));
+    let written = fs.write_new(&temp, FORMAT_MARKER.as_bytes(), false).map_err(|e| writable_error(root, "initialise", e));
     if let Err(e) = written {
-        let _ = vfs::remove_file(&temp);
+        let _ = fs.remove_file(&temp);
         return Err(e);
     }
     if durability == Durability::Sync {
-        sync_file(&temp)?;
+        sync_file(fs, &temp)?;
     }
-    let linked = vfs::hard_link(&temp, marker);
-    let _ = vfs::remove_file(&temp);
+    let linked = fs.hard_link(&temp, marker);
+    let _ = fs.remove_file(&temp);
     match linked {
         Ok(()) => {}
         // Another instance initialised the store first; check what it wrote.
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let found = vfs::read(marker).map_err(io_err("read", marker))?;
+            let found = fs.read(marker, usize::MAX).map_err(io_err("read", marker))?;
             if found != FORMAT_MARKER.as_bytes() {
                 return Err(unknown_format(marker.to_path_buf(), &found));
             }
@@ -146,13 +159,13 @@ fn init(root: &Path, marker: &Path, durability: Durability) -> Result<()> {
         Err(e) => return Err(writable_error(root, "initialise", e)),
     }
     let buckets = root.join(BUCKETS_DIR);
-    match vfs::create_dir(&buckets) {
+    match fs.create_dir(&buckets) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
         Err(e) => return Err(writable_error(root, "create", e)),
     }
     if durability == Durability::Sync {
-        sync_dir(root)?;
+        sync_dir(fs, root)?;
     }
     Ok(())
 }

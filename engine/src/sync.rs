@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{io_err, Result};
-use crate::vfs;
+use crate::fs::FileSystem;
 
 /// Whether an acknowledged write survives an OS crash or power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,19 +25,19 @@ pub fn sync_count() -> u64 {
     SYNCS.load(Ordering::Relaxed)
 }
 
-/// Counts one sync (for the calls that sync as part of another, like `vfs::write_new`).
+/// Counts one sync (for the calls that sync as part of another, like `FileSystem::write_new`).
 pub(crate) fn count() {
     SYNCS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Syncs a file's data and metadata.
-pub(crate) fn sync_file(path: &Path) -> Result<()> {
+pub(crate) fn sync_file(fs: &dyn FileSystem, path: &Path) -> Result<()> {
     count();
-    vfs::sync_file(path).map_err(io_err("sync", path))
+    fs.sync_file(path).map_err(io_err("sync", path))
 }
 
 /// Syncs a directory, so that names created, renamed or removed in it are durable.
-pub(crate) fn sync_dir(path: &Path) -> Result<()> {
+pub(crate) fn sync_dir(fs: &dyn FileSystem, path: &Path) -> Result<()> {
     count();
-    vfs::sync_dir(path).map_err(io_err("sync directory", path))
+    fs.sync_dir(path).map_err(io_err("sync directory", path))
 }

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use engine::record::{decode, encode};
+use engine::internals::{decode, encode};
 use engine::{Durability, Options, ProblemKind, Store};
 use proptest::prelude::*;
 

@@ -15,10 +15,10 @@ fn format_document_states_the_constants_of_the_code() {
         format!("  {}  ", engine::FORMAT_FILE),
         format!("marker: the {} bytes {:?}", engine::FORMAT_MARKER.len(), engine::FORMAT_MARKER),
         format!("    {}/ ", engine::DEFAULT_BUCKET_DIR),
-        format!("0       4     magic \"{}\"", std::str::from_utf8(&engine::record::MAGIC).unwrap()),
-        format!("{}      K     key (UTF-8)", engine::record::HEADER_LEN),
+        format!("0       4     magic \"{}\"", std::str::from_utf8(&engine::internals::MAGIC).unwrap()),
+        format!("{}      K     key (UTF-8)", engine::internals::HEADER_LEN),
         format!("older than {} minutes", engine::SWEEP_AGE.as_secs() / 60),
-        format!("by one write in {}", engine::SWEEP_ONE_IN),
+        format!("by one set or increment in {}", engine::SWEEP_ONE_IN),
         format!("      {}/ ", engine::LOST_AND_FOUND_DIR),
     ];
     for fact in &facts {

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use engine::names::key_hash;
-use engine::record::encode;
+use engine::internals::key_hash;
+use engine::internals::encode;
 use engine::{Bucket, Durability, FsckReport, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
 
 fn store(dir: &Path) -> Store {

@@ -88,16 +88,16 @@ fn list_all(bucket: &Bucket) -> Vec<String> {
 /// What a writer of `key` killed between moving its value file in and committing leaves: a staged
 /// temporary, and the value file of the next version, with no pointer to it.
 fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &[u8]) {
-    let hash = engine::names::key_hash(key);
+    let hash = engine::internals::key_hash(key);
     let key_dir = bucket_dir.join(&hash[..2]).join(&hash);
-    std::fs::write(bucket_dir.join("tmp").join(engine::names::temp_name()), engine::record::encode(key, value)).expect("temp");
+    std::fs::write(bucket_dir.join("tmp").join(engine::internals::temp_name().unwrap()), engine::internals::encode(key, value)).expect("temp");
     let Ok(entries) = std::fs::read_dir(&key_dir) else { return };
     for entry in entries {
         let name = entry.expect("entry").file_name().into_string().expect("utf-8");
         if let Some(version) = name.strip_prefix("cur.") {
             let seq = u64::from_str_radix(&version[..16], 16).expect("seq");
-            let next = key_dir.join(format!("val.{:016x}.{:016x}", seq + 1, engine::names::nonce()));
-            std::fs::write(next, engine::record::encode(key, value)).expect("debris");
+            let next = key_dir.join(format!("val.{:016x}.{:016x}", seq + 1, engine::internals::nonce().unwrap()));
+            std::fs::write(next, engine::internals::encode(key, value)).expect("debris");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Simulated power loss (feature `simulation`): workloads run on `engine::sim::SimFs`, which
+//! Simulated power loss: workloads run on a store opened on `sim::SimFs`, which
 //! keeps written bytes apart from synced ones; the process dies after each filesystem call in
 //! turn, the power goes, and the store that a reboot finds must keep every acknowledged write
 //! (durability on), hold every key at its old or its new value, never show a torn value or an
@@ -6,12 +6,15 @@
 //!
 //! Two sweeps: every workload of at most 3 operations on 2 keys (as CrashMonkey's ACE does), and
 //! longer random workloads on 4 keys. `POWER_LOSS_SEEDS=N` tries more random losses per point.
-#![cfg(feature = "simulation")]
 
 use std::collections::BTreeMap;
 
-use engine::sim::{install, Loss, SimFs};
+mod sim;
+
+use std::sync::Arc;
+
 use engine::{Bucket, Durability, Options, Store};
+use sim::{Loss, SimFs};
 
 /// The store's directory: the simulated filesystem's root, as a `--dir` preopen would be.
 const ROOT: &str = "/sim";
@@ -74,26 +77,29 @@ fn options(durability: Durability) -> Options {
     Options { durability }
 }
 
+/// Opens the simulated store, as a fresh process would.
+fn open(sim: &Arc<SimFs>, durability: Durability) -> engine::Result<Store> {
+    Store::open_on(sim.clone(), ROOT, options(durability))
+}
+
 /// A fresh simulated store, set up and fully synced.
-fn setup(durability: Durability) -> std::rc::Rc<SimFs> {
+fn setup(durability: Durability) -> Arc<SimFs> {
     let sim = SimFs::new(ROOT);
-    let _installed = install(sim.clone());
-    Store::open(ROOT, options(durability)).unwrap().bucket("").unwrap();
+    open(&sim, durability).unwrap().bucket("").unwrap();
     sim.sync_everything();
     sim
 }
 
 /// Runs `ops` with the process dying after `crash_after` calls (never, if `None`). Returns the
 /// simulated filesystem, how many operations were acknowledged, and the calls made.
-fn execute(ops: &[Op], crash_after: Option<u64>, durability: Durability) -> (std::rc::Rc<SimFs>, usize, u64) {
+fn execute(ops: &[Op], crash_after: Option<u64>, durability: Durability) -> (Arc<SimFs>, usize, u64) {
     let sim = setup(durability);
-    let _installed = install(sim.clone());
     let start = sim.calls();
     if let Some(n) = crash_after {
         sim.crash_after(n);
     }
     let mut acked = 0;
-    if let Ok(bucket) = Store::open(ROOT, options(durability)).and_then(|s| s.bucket("")) {
+    if let Ok(bucket) = open(&sim, durability).and_then(|s| s.bucket("")) {
         for op in ops {
             match run(&bucket, op) {
                 Ok(()) => acked += 1,
@@ -108,8 +114,7 @@ fn execute(ops: &[Op], crash_after: Option<u64>, durability: Durability) -> (std
 }
 
 /// Checks the store a reboot finds after `acked` of `ops` were acknowledged.
-fn check(after: &std::rc::Rc<SimFs>, ops: &[Op], acked: usize, durability: Durability, context: &str) {
-    let _installed = install(after.clone());
+fn check(after: &Arc<SimFs>, ops: &[Op], acked: usize, durability: Durability, context: &str) {
     let mut model = Model::new();
     for op in &ops[..acked] {
         if let Some(next) = apply(&model, op) {
@@ -117,7 +122,7 @@ fn check(after: &std::rc::Rc<SimFs>, ops: &[Op], acked: usize, durability: Durab
         }
     }
     let in_flight = ops.get(acked).and_then(|op| apply(&model, op));
-    let store = Store::open(ROOT, options(durability)).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
+    let store = open(after, durability).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
     let bucket = store.bucket("").unwrap();
     let keys: Vec<&'static str> = ops
         .iter()
@@ -254,8 +259,7 @@ fn without_syncing_a_power_loss_is_detected_and_repaired() {
         let (sim, _, _) = execute(&ops, Some(point), Durability::NoSync);
         for loss in losses() {
             let after = sim.power_loss(loss);
-            let _installed = install(after.clone());
-            let Ok(store) = Store::open(ROOT, options(Durability::NoSync)) else { panic!("reopening failed") };
+            let Ok(store) = open(&after, Durability::NoSync) else { panic!("reopening failed") };
             let bucket = store.bucket("").unwrap();
             for key in ["a", "b", "c"] {
                 if let Ok(Some(v)) = bucket.get(key) {

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_PAGE_KEYS, MAX_VALUE_BYTES};
-use engine::names::key_hash;
+use engine::internals::key_hash;
 use engine::{Bucket, Durability, Error, Options, Store};
 
 fn open(dir: &Path) -> Bucket {
@@ -47,17 +47,17 @@ fn a_foreign_marker_is_refused() {
 #[test]
 fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
     let options = Options { durability: Durability::NoSync };
-    let err = Store::open_deferred("/nonexistent/virt-store-root", options).bucket("").unwrap_err();
+    let err = Store::open_deferred(std::sync::Arc::new(engine::StdFs), "/nonexistent/virt-store-root", options).bucket("").unwrap_err();
     assert!(matches!(err, Error::RootMissing { .. }), "{err:?}");
 
     let foreign = tempfile::tempdir().unwrap();
     fs::write(foreign.path().join(engine::FORMAT_FILE), "something else\n").unwrap();
-    let err = Store::open_deferred(foreign.path(), options).bucket("").unwrap_err();
+    let err = Store::open_deferred(std::sync::Arc::new(engine::StdFs), foreign.path(), options).bucket("").unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
     assert!(!foreign.path().join("buckets").exists(), "nothing is written into a foreign directory");
 
     let empty = tempfile::tempdir().unwrap();
-    let store = Store::open_deferred(empty.path(), options);
+    let store = Store::open_deferred(std::sync::Arc::new(engine::StdFs), empty.path(), options);
     assert!(!empty.path().join(engine::FORMAT_FILE).exists(), "making the handle touches nothing");
     store.bucket("notes").unwrap().set("k", b"v").unwrap();
     assert_eq!(fs::read_to_string(empty.path().join(engine::FORMAT_FILE)).unwrap(), engine::FORMAT_MARKER);
@@ -79,7 +79,7 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
     let pointer = fs::read_dir(&kd).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).find(|n| n.starts_with("cur.")).unwrap();
     let seq = &pointer["cur.".len().."cur.".len() + 16];
     let next = format!("{:016x}", u64::from_str_radix(seq, 16).unwrap() + 1);
-    fs::write(kd.join(format!("val.{next}.00000000000000aa")), engine::record::encode("k", b"lost")).unwrap();
+    fs::write(kd.join(format!("val.{next}.00000000000000aa")), engine::internals::encode("k", b"lost")).unwrap();
     fs::write(bucket.dir().join("tmp/0123456789abcdef0123456789abcdef"), b"half a value").unwrap();
     fs::create_dir(bucket.dir().join("tmp/00000000000000000000000000000001.d")).unwrap();
 
@@ -131,7 +131,7 @@ fn a_key_directory_without_a_pointer_is_an_error_not_a_hang() {
     let bucket = open(dir.path());
     let kd = key_dir(dir.path(), "k");
     fs::create_dir_all(&kd).unwrap();
-    fs::write(kd.join("val.0000000000000001.0000000000000001"), engine::record::encode("k", b"v")).unwrap();
+    fs::write(kd.join("val.0000000000000001.0000000000000001"), engine::internals::encode("k", b"v")).unwrap();
     assert!(matches!(bucket.get("k"), Err(Error::Corrupt { .. })));
 }
 

@@ -20,9 +20,10 @@ mod draft3;
 mod versions;
 mod wasi_fs;
 
-use std::sync::OnceLock;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
-use engine::{Durability, Options, Store};
+use engine::{Durability, FileSystem, Options, StdFs, Store};
 use versions::{Bucket, Cas};
 
 /// Where the store lives when `VIRT_STORE_DIR` is not set.
@@ -65,10 +66,11 @@ fn store() -> Result<&'static Store, Failure> {
             return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default) or `off`")))
         }
     };
-    if let Some(backend) = wasi_fs::WasiFs::for_root(std::path::Path::new(&dir)) {
-        engine::install_backend(Box::new(backend));
-    }
+    let fs: Arc<dyn FileSystem> = match wasi_fs::WasiFs::for_root(Path::new(&dir)) {
+        Some(fs) => Arc::new(fs),
+        None => Arc::new(StdFs),
+    };
     // The format is checked when a bucket is created: opening an existing one costs one `stat`.
-    let store = Store::open_deferred(dir, Options { durability });
+    let store = Store::open_deferred(fs, dir, Options { durability });
     Ok(STORE.get_or_init(|| store))
 }

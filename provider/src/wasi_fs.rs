@@ -1,23 +1,26 @@
-//! The engine's hot filesystem calls on `wasi:filesystem` directly, relative to the preopened
-//! directory that holds the store.
+//! The engine's filesystem on `wasi:filesystem` directly: every call, resolved against the
+//! preopened directory that holds the store.
 //!
 //! Through Rust's `std::fs` (wasi-libc underneath), reading a small value file takes an
 //! `open-at`, a `stat` for the size hint, an input stream, two reads and three drops; listing a
 //! directory adds a `metadata-hash-at` per entry, and `metadata` one more call, for wasi-libc's
 //! inode numbers. Here a read is `open-at`, one `read` and a drop; a listing is `open-at`,
 //! `read-directory` and one call per entry; telling a file from a directory is one `stat-at`. The
-//! protocol is the same: the same names are created, read and synced in the same order
-//! (`engine::Backend`).
+//! protocol is the same: the same names are created, read, renamed and synced in the same order
+//! (`engine::FileSystem`).
 //!
-//! Paths are resolved as wasi-libc resolves them for this component (whose working directory is
-//! `/` and never changes): the preopen with the longest name that is a prefix of the store's
-//! directory. When that is not clear-cut (a preopen with a relative name, two with the same name,
-//! a `..` in the path), no backend is installed and `std::fs` does everything.
+//! The preopen is chosen once, as wasi-libc would choose it for this component (whose working
+//! directory is `/` and never changes): the one with the longest name that is a prefix of the
+//! store's directory. When that is not clear-cut (a preopen with a relative name, two with the
+//! same name, a `..` in the path), the store is opened on `engine::StdFs` instead, and wasi-libc
+//! resolves every call.
 
 use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
 
-use engine::Kind;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use engine::{FileSystem, Kind};
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags};
 
@@ -30,6 +33,7 @@ const READ_CHUNK: usize = 64 << 10;
 const MAX_ENTRY_ERRORS: usize = 10_000;
 
 /// The store's directory as a preopen and a path inside it.
+#[derive(Debug)]
 pub struct WasiFs {
     /// The store's directory as the engine names it.
     root: PathBuf,
@@ -40,8 +44,8 @@ pub struct WasiFs {
 }
 
 impl WasiFs {
-    /// The backend for a store at `root`, or `None` when the preopen that holds it is not
-    /// clear-cut (then `std::fs` serves every call).
+    /// The filesystem for a store at `root`, or `None` when the preopen that holds it is not
+    /// clear-cut.
     pub fn for_root(root: &Path) -> Option<WasiFs> {
         let wanted = normal_components(root)?;
         let mut best: Option<(Descriptor, usize)> = None;
@@ -72,21 +76,22 @@ impl WasiFs {
         Some(WasiFs { root: root.to_path_buf(), preopen, inside: wanted[len..].join("/") })
     }
 
-    /// `path` relative to the preopen, or `None` for a path outside the store.
-    fn relative(&self, path: &Path) -> Option<String> {
-        let rest = path.strip_prefix(&self.root).ok()?;
+    /// `path` relative to the preopen. The engine only names paths under the store's root.
+    fn relative(&self, path: &Path) -> io::Result<String> {
+        let outside = || io::Error::new(ErrorKind::InvalidInput, format!("`{}` is outside the store", path.display()));
+        let rest = path.strip_prefix(&self.root).map_err(|_| outside())?;
         let mut relative = self.inside.clone();
         for component in rest.components() {
-            let Component::Normal(name) = component else { return None };
+            let Component::Normal(name) = component else { return Err(outside()) };
             if !relative.is_empty() {
                 relative.push('/');
             }
-            relative.push_str(name.to_str()?);
+            relative.push_str(name.to_str().ok_or_else(outside)?);
         }
         if relative.is_empty() {
             relative.push('.');
         }
-        Some(relative)
+        Ok(relative)
     }
 
     fn open(&self, path: &str, open: OpenFlags, flags: DescriptorFlags) -> io::Result<Descriptor> {
@@ -94,10 +99,10 @@ impl WasiFs {
     }
 }
 
-impl engine::Backend for WasiFs {
-    fn read(&self, path: &Path, limit: usize) -> Option<io::Result<Vec<u8>>> {
+impl FileSystem for WasiFs {
+    fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
         let path = self.relative(path)?;
-        Some((|| {
+        {
             let file = self.open(&path, OpenFlags::empty(), DescriptorFlags::READ)?;
             let mut bytes = Vec::new();
             loop {
@@ -117,12 +122,12 @@ impl engine::Backend for WasiFs {
                 }
             }
             Ok(bytes)
-        })())
+        }
     }
 
-    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> Option<io::Result<()>> {
+    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         let path = self.relative(path)?;
-        Some((|| {
+        {
             let file = self.open(&path, OpenFlags::CREATE | OpenFlags::EXCLUSIVE, DescriptorFlags::WRITE)?;
             let mut written = 0;
             while written < bytes.len() {
@@ -136,12 +141,12 @@ impl engine::Backend for WasiFs {
                 file.sync().map_err(io_error)?;
             }
             Ok(())
-        })())
+        }
     }
 
-    fn list(&self, dir: &Path) -> Option<io::Result<Vec<io::Result<String>>>> {
+    fn list(&self, dir: &Path) -> io::Result<Vec<io::Result<String>>> {
         let path = self.relative(dir)?;
-        Some((|| {
+        {
             let dir = self.open(&path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?;
             let entries = dir.read_directory().map_err(io_error)?;
             let mut names = Vec::new();
@@ -171,16 +176,98 @@ impl engine::Backend for WasiFs {
                 }
             }
             Ok(names)
-        })())
+        }
     }
 
-    fn kind(&self, path: &Path) -> Option<io::Result<Kind>> {
+    fn kind(&self, path: &Path) -> io::Result<Kind> {
+        let stat = self.stat(path)?;
+        Ok(if stat.type_ == DescriptorType::Directory { Kind::Dir } else { Kind::File })
+    }
+
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        Ok(self.stat(path)?.size)
+    }
+
+    fn modified(&self, path: &Path) -> io::Result<SystemTime> {
+        let time = self.stat(path)?.data_modification_timestamp;
+        let time = time.ok_or_else(|| io::Error::new(ErrorKind::Unsupported, "the runtime gives no modification time"))?;
+        Ok(UNIX_EPOCH + Duration::new(time.seconds, time.nanoseconds))
+    }
+
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
         let path = self.relative(path)?;
-        Some(match self.preopen.stat_at(PathFlags::SYMLINK_FOLLOW, &path) {
-            Ok(stat) if stat.type_ == DescriptorType::Directory => Ok(Kind::Dir),
-            Ok(_) => Ok(Kind::File),
-            Err(code) => Err(io_error(code)),
-        })
+        self.open(&path, OpenFlags::empty(), DescriptorFlags::WRITE)?.sync().map_err(io_error)
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        let path = self.relative(path)?;
+        self.open(&path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?.sync().map_err(io_error)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let (from, to) = (self.relative(from)?, self.relative(to)?);
+        self.preopen.rename_at(&from, &self.preopen, &to).map_err(io_error)
+    }
+
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let (from, to) = (self.relative(from)?, self.relative(to)?);
+        self.preopen.link_at(PathFlags::empty(), &from, &self.preopen, &to).map_err(io_error)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        let path = self.relative(path)?;
+        self.preopen.unlink_file_at(&path).map_err(io_error)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        let path = self.relative(path)?;
+        self.preopen.remove_directory_at(&path).map_err(io_error)
+    }
+
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        if self.kind(path)? == Kind::File {
+            return self.remove_file(path);
+        }
+        for name in self.list(path)? {
+            // An entry that vanished meanwhile is one less to remove.
+            let Ok(name) = name else { continue };
+            let child = path.join(name);
+            match self.kind(&child) {
+                Ok(Kind::Dir) => self.remove_dir_all(&child)?,
+                Ok(Kind::File) => self.remove_file(&child)?,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.remove_dir(path)
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        let path = self.relative(path)?;
+        self.preopen.create_directory_at(&path).map_err(io_error)
+    }
+
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        let path = self.relative(path)?;
+        let mut at = String::new();
+        for name in path.split('/').filter(|name| *name != ".") {
+            if !at.is_empty() {
+                at.push('/');
+            }
+            at.push_str(name);
+            match self.preopen.create_directory_at(&at) {
+                Ok(()) | Err(ErrorCode::Exist) => {}
+                Err(code) => return Err(io_error(code)),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WasiFs {
+    fn stat(&self, path: &Path) -> io::Result<wasip2::filesystem::types::DescriptorStat> {
+        let path = self.relative(path)?;
+        self.preopen.stat_at(PathFlags::SYMLINK_FOLLOW, &path).map_err(io_error)
     }
 }
 

@@ -1,4 +1,5 @@
-//! A simulated filesystem for power-loss tests (feature `simulation`).
+//! A simulated filesystem for the power-loss tests: an [`engine::FileSystem`] the tests open
+//! stores on.
 //!
 //! It keeps what was written apart from what was synced, as SQLite's crash VFS and redb's crash
 //! tests do. A file's data becomes durable when the file is synced; a directory's names (files
@@ -8,39 +9,16 @@
 //! data, or a torn prefix of it. That drops, tears and reorders (across directories) whatever
 //! was not synced, within what POSIX allows.
 //!
-//! The engine's calls go to the `SimFs` that the calling thread [`install`]ed.
+//! A store is opened on it with `Store::open_on(sim.clone(), ...)`.
 
-use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use crate::vfs::Kind;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<SimFs>>> = const { RefCell::new(None) };
-}
-
-pub(crate) fn current() -> Option<Rc<SimFs>> {
-    CURRENT.with(|c| c.borrow().clone())
-}
-
-/// Sends this thread's engine calls to `fs` until the returned guard is dropped.
-pub fn install(fs: Rc<SimFs>) -> Installed {
-    CURRENT.with(|c| *c.borrow_mut() = Some(fs));
-    Installed(())
-}
-
-/// While alive, this thread's engine calls go to a [`SimFs`].
-pub struct Installed(());
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        CURRENT.with(|c| *c.borrow_mut() = None);
-    }
-}
+use engine::{FileSystem, Kind};
 
 /// What a power loss keeps of what was not synced.
 #[derive(Clone, Copy, Debug)]
@@ -64,9 +42,10 @@ enum Node {
 #[derive(Debug)]
 pub struct SimFs {
     root: PathBuf,
-    nodes: RefCell<Vec<Node>>,
-    calls: Cell<u64>,
-    crash_after: Cell<Option<u64>>,
+    nodes: Mutex<Vec<Node>>,
+    calls: AtomicU64,
+    /// After this many calls every call fails (`u64::MAX`: never).
+    crash_after: AtomicU64,
 }
 
 const ROOT: Id = 0;
@@ -77,30 +56,40 @@ fn err(kind: ErrorKind, what: &str, path: &Path) -> io::Error {
 
 impl SimFs {
     /// An empty filesystem whose root directory is `root` (which is durable).
-    pub fn new(root: impl Into<PathBuf>) -> Rc<SimFs> {
+    pub fn new(root: impl Into<PathBuf>) -> Arc<SimFs> {
         let now = SystemTime::now();
         let root_node = Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: now };
-        Rc::new(SimFs { root: root.into(), nodes: RefCell::new(vec![root_node]), calls: Cell::new(0), crash_after: Cell::new(None) })
+        Arc::new(SimFs::with_nodes(root.into(), vec![root_node]))
+    }
+
+    fn with_nodes(root: PathBuf, nodes: Vec<Node>) -> SimFs {
+        SimFs { root, nodes: Mutex::new(nodes), calls: AtomicU64::new(0), crash_after: AtomicU64::new(u64::MAX) }
+    }
+
+    /// The nodes, for one step of one call (a test that panicked while holding them has failed
+    /// already, so a poisoned lock is taken as it is).
+    fn nodes(&self) -> MutexGuard<'_, Vec<Node>> {
+        self.nodes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Calls made so far.
     pub fn calls(&self) -> u64 {
-        self.calls.get()
+        self.calls.load(Ordering::SeqCst)
     }
 
     /// After `calls` more calls, every call fails, as if the process had died there.
     pub fn crash_after(&self, calls: u64) {
-        self.crash_after.set(Some(self.calls.get() + calls));
+        self.crash_after.store(self.calls() + calls, Ordering::SeqCst);
     }
 
     /// Whether a crash point was reached.
     pub fn crashed(&self) -> bool {
-        self.crash_after.get().is_some_and(|at| self.calls.get() > at)
+        self.calls() > self.crash_after.load(Ordering::SeqCst)
     }
 
     /// Makes everything durable, as a long-finished setup would be.
     pub fn sync_everything(&self) {
-        for node in self.nodes.borrow_mut().iter_mut() {
+        for node in self.nodes().iter_mut() {
             match node {
                 Node::File { data, durable, .. } => *durable = data.clone(),
                 Node::Dir { entries, durable, .. } => *durable = entries.clone(),
@@ -109,8 +98,8 @@ impl SimFs {
     }
 
     /// The filesystem a reboot after a power loss finds (see [`Loss`]).
-    pub fn power_loss(&self, loss: Loss) -> Rc<SimFs> {
-        let nodes = self.nodes.borrow();
+    pub fn power_loss(&self, loss: Loss) -> Arc<SimFs> {
+        let nodes = self.nodes();
         let mut rng = match loss {
             Loss::Strict => 0,
             Loss::Random(seed) => seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
@@ -158,12 +147,12 @@ impl SimFs {
             new
         }
         visit(ROOT, &nodes, &mut kept, &mut map, strict, &mut random);
-        Rc::new(SimFs { root: self.root.clone(), nodes: RefCell::new(kept), calls: Cell::new(0), crash_after: Cell::new(None) })
+        Arc::new(SimFs::with_nodes(self.root.clone(), kept))
     }
 
     /// Counts a call, and fails it once the crash point is passed.
     fn call(&self) -> io::Result<()> {
-        self.calls.set(self.calls.get() + 1);
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if self.crashed() {
             return Err(io::Error::other("simulated power loss: this process is gone"));
         }
@@ -184,7 +173,7 @@ impl SimFs {
     }
 
     fn lookup(&self, path: &Path) -> io::Result<Id> {
-        let nodes = self.nodes.borrow();
+        let nodes = self.nodes();
         let mut id = ROOT;
         for name in self.components(path)? {
             id = match &nodes[id] {
@@ -200,7 +189,7 @@ impl SimFs {
         let parts = self.components(path)?;
         let (name, _) = parts.split_last().ok_or_else(|| err(ErrorKind::InvalidInput, "the root has no parent", path))?;
         let parent = self.lookup(path.parent().unwrap_or(path))?;
-        match &self.nodes.borrow()[parent] {
+        match &self.nodes()[parent] {
             Node::Dir { .. } => Ok((parent, name)),
             Node::File { .. } => Err(err(ErrorKind::NotADirectory, "not a directory", path)),
         }
@@ -215,7 +204,7 @@ impl SimFs {
 
     fn insert_new(&self, path: &Path, node: Node) -> io::Result<()> {
         let (parent, name) = self.parent(path)?;
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.nodes();
         if Self::entries_mut(&mut nodes, parent).contains_key(name) {
             return Err(err(ErrorKind::AlreadyExists, "already exists", path));
         }
@@ -227,55 +216,68 @@ impl SimFs {
 
     fn file(&self, path: &Path) -> io::Result<Vec<u8>> {
         let id = self.lookup(path)?;
-        match &self.nodes.borrow()[id] {
+        match &self.nodes()[id] {
             Node::File { data, .. } => Ok(data.clone()),
             Node::Dir { .. } => Err(err(ErrorKind::IsADirectory, "is a directory", path)),
         }
     }
 
-    pub(crate) fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
+    fn remove(&self, path: &Path, want: Option<Kind>) -> io::Result<()> {
+        let (dir, name) = self.parent(path)?;
+        let id = self.lookup(path)?;
+        let mut nodes = self.nodes();
+        match (&nodes[id], want) {
+            (Node::Dir { .. }, Some(Kind::File)) => return Err(err(ErrorKind::IsADirectory, "is a directory", path)),
+            (Node::File { .. }, Some(Kind::Dir)) => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+            (Node::Dir { entries, .. }, Some(Kind::Dir)) if !entries.is_empty() => {
+                return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", path))
+            }
+            _ => {}
+        }
+        Self::entries_mut(&mut nodes, dir).remove(name);
+        Ok(())
+    }
+}
+
+impl FileSystem for SimFs {
+    fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         self.call()?;
         let durable = if sync { bytes.to_vec() } else { Vec::new() };
         self.insert_new(path, Node::File { data: bytes.to_vec(), durable, created: SystemTime::now() })
     }
 
-    pub(crate) fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.call()?;
-        self.file(path)
-    }
-
-    pub(crate) fn read_prefix(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+    fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
         self.call()?;
         let mut data = self.file(path)?;
         data.truncate(limit);
         Ok(data)
     }
 
-    pub(crate) fn sync_file(&self, path: &Path) -> io::Result<()> {
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         let id = self.lookup(path)?;
-        if let Node::File { data, durable, .. } = &mut self.nodes.borrow_mut()[id] {
+        if let Node::File { data, durable, .. } = &mut self.nodes()[id] {
             *durable = data.clone();
         }
         Ok(())
     }
 
-    pub(crate) fn sync_dir(&self, path: &Path) -> io::Result<()> {
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         let id = self.lookup(path)?;
-        match &mut self.nodes.borrow_mut()[id] {
+        match &mut self.nodes()[id] {
             Node::Dir { entries, durable, .. } => *durable = entries.clone(),
             Node::File { .. } => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
         }
         Ok(())
     }
 
-    pub(crate) fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.call()?;
         let (from_dir, from_name) = self.parent(from)?;
         let (to_dir, to_name) = self.parent(to)?;
         let moved = self.lookup(from)?;
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.nodes();
         let moved_is_dir = matches!(nodes[moved], Node::Dir { .. });
         if let Some(&target) = Self::entries_mut(&mut nodes, to_dir).get(to_name) {
             match (&nodes[target], moved_is_dir) {
@@ -291,11 +293,11 @@ impl SimFs {
         Ok(())
     }
 
-    pub(crate) fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.call()?;
         let id = self.lookup(from)?;
         let (dir, name) = self.parent(to)?;
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.nodes();
         if matches!(nodes[id], Node::Dir { .. }) {
             return Err(err(ErrorKind::IsADirectory, "cannot link a directory", from));
         }
@@ -307,49 +309,33 @@ impl SimFs {
         Ok(())
     }
 
-    fn remove(&self, path: &Path, want: Option<Kind>) -> io::Result<()> {
-        let (dir, name) = self.parent(path)?;
-        let id = self.lookup(path)?;
-        let mut nodes = self.nodes.borrow_mut();
-        match (&nodes[id], want) {
-            (Node::Dir { .. }, Some(Kind::File)) => return Err(err(ErrorKind::IsADirectory, "is a directory", path)),
-            (Node::File { .. }, Some(Kind::Dir)) => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
-            (Node::Dir { entries, .. }, Some(Kind::Dir)) if !entries.is_empty() => {
-                return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", path))
-            }
-            _ => {}
-        }
-        Self::entries_mut(&mut nodes, dir).remove(name);
-        Ok(())
-    }
-
-    pub(crate) fn remove_file(&self, path: &Path) -> io::Result<()> {
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         self.remove(path, Some(Kind::File))
     }
 
-    pub(crate) fn remove_dir(&self, path: &Path) -> io::Result<()> {
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         self.remove(path, Some(Kind::Dir))
     }
 
-    pub(crate) fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         self.remove(path, None)
     }
 
-    pub(crate) fn create_dir(&self, path: &Path) -> io::Result<()> {
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         self.insert_new(path, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })
     }
 
-    pub(crate) fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         let mut at = self.root.clone();
         for name in self.components(path)? {
             at.push(name);
             match self.lookup(&at) {
-                Ok(id) if matches!(self.nodes.borrow()[id], Node::Dir { .. }) => {}
+                Ok(id) if matches!(self.nodes()[id], Node::Dir { .. }) => {}
                 Ok(_) => return Err(err(ErrorKind::NotADirectory, "not a directory", &at)),
                 Err(_) => self.insert_new(&at, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })?,
             }
@@ -357,33 +343,33 @@ impl SimFs {
         Ok(())
     }
 
-    pub(crate) fn list(&self, path: &Path) -> io::Result<Vec<io::Result<String>>> {
+    fn list(&self, path: &Path) -> io::Result<Vec<io::Result<String>>> {
         self.call()?;
         let id = self.lookup(path)?;
-        match &self.nodes.borrow()[id] {
+        match &self.nodes()[id] {
             Node::Dir { entries, .. } => Ok(entries.keys().cloned().map(Ok).collect()),
             Node::File { .. } => Err(err(ErrorKind::NotADirectory, "not a directory", path)),
         }
     }
 
-    pub(crate) fn kind(&self, path: &Path) -> io::Result<Kind> {
+    fn kind(&self, path: &Path) -> io::Result<Kind> {
         self.call()?;
         let id = self.lookup(path)?;
-        Ok(match &self.nodes.borrow()[id] {
+        Ok(match &self.nodes()[id] {
             Node::Dir { .. } => Kind::Dir,
             Node::File { .. } => Kind::File,
         })
     }
 
-    pub(crate) fn len(&self, path: &Path) -> io::Result<u64> {
+    fn len(&self, path: &Path) -> io::Result<u64> {
         self.call()?;
         Ok(self.file(path)?.len() as u64)
     }
 
-    pub(crate) fn modified(&self, path: &Path) -> io::Result<SystemTime> {
+    fn modified(&self, path: &Path) -> io::Result<SystemTime> {
         self.call()?;
         let id = self.lookup(path)?;
-        Ok(match &self.nodes.borrow()[id] {
+        Ok(match &self.nodes()[id] {
             Node::File { created, .. } | Node::Dir { created, .. } => *created,
         })
     }
