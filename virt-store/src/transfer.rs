@@ -70,7 +70,9 @@ pub fn export(
             ids.dedup();
             // Checked before any output; opening a missing bucket would create it.
             if let Some(missing) = ids.iter().find(|id| !present.contains(id)) {
-                return Err(TransferError::NoSuchBucket { id: missing.clone() });
+                return Err(TransferError::NoSuchBucket {
+                    id: missing.clone(),
+                });
             }
             ids
         }
@@ -143,8 +145,10 @@ pub fn import(store: &Store, input: &mut impl BufRead) -> Result<Summary, Transf
         if line.trim().is_empty() {
             continue;
         }
-        let (bucket, key, value) =
-            entry(&line).map_err(|reason| TransferError::Line { line: number, reason })?;
+        let (bucket, key, value) = entry(&line).map_err(|reason| TransferError::Line {
+            line: number,
+            reason,
+        })?;
         buckets.entry(bucket).or_default().insert(key, value);
     }
     let mut summary = Summary::default();
@@ -172,7 +176,11 @@ fn entry(line: &str) -> Result<(String, String, Vec<u8>), String> {
             "bucket" => &mut bucket,
             "key" => &mut key,
             "value" | "base64" => &mut value,
-            other => return Err(format!("unknown field `{other}` (expected bucket, key, and value or base64)")),
+            other => {
+                return Err(format!(
+                    "unknown field `{other}` (expected bucket, key, and value or base64)"
+                ))
+            }
         };
         if slot.is_some() {
             return Err(format!("`{name}` given twice (or both value and base64)"));
@@ -193,10 +201,16 @@ fn entry(line: &str) -> Result<(String, String, Vec<u8>), String> {
     let value = value.ok_or("`value` or `base64` is missing")?;
     engine::validate_bucket_id(&bucket).map_err(|e| e.to_string())?;
     if key.len() > MAX_KEY_BYTES {
-        return Err(format!("the key is {} bytes; the limit is {MAX_KEY_BYTES}", key.len()));
+        return Err(format!(
+            "the key is {} bytes; the limit is {MAX_KEY_BYTES}",
+            key.len()
+        ));
     }
     if value.len() > MAX_VALUE_BYTES {
-        return Err(format!("the value is {} bytes; the limit is {MAX_VALUE_BYTES}", value.len()));
+        return Err(format!(
+            "the value is {} bytes; the limit is {MAX_VALUE_BYTES}",
+            value.len()
+        ));
     }
     Ok((bucket, key, value))
 }
@@ -242,7 +256,9 @@ impl Parser<'_> {
         if self.eat(c) {
             Ok(())
         } else {
-            Err(format!("expected `{c}` (every line is one JSON object of strings)"))
+            Err(format!(
+                "expected `{c}` (every line is one JSON object of strings)"
+            ))
         }
     }
 
@@ -286,7 +302,9 @@ impl Parser<'_> {
                     };
                     out.push(escaped);
                 }
-                c if c < ' ' => return Err("a control character in a string must be escaped".into()),
+                c if c < ' ' => {
+                    return Err("a control character in a string must be escaped".into())
+                }
                 c => out.push(c),
             }
         }
@@ -330,7 +348,10 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -376,7 +397,9 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let options = engine::Options { durability: engine::Durability::NoSync };
+        let options = engine::Options {
+            durability: engine::Durability::NoSync,
+        };
         let store = Store::open(dir.path(), options).unwrap();
         (dir, store)
     }
@@ -386,8 +409,16 @@ mod tests {
         let (_dir, store) = store();
         store.bucket("here").unwrap().set("k", b"v").unwrap();
         let mut out = Vec::new();
-        let err = export(&store, Some(&["here".to_owned(), "typo".to_owned()]), &mut out).unwrap_err();
-        assert!(matches!(err, TransferError::NoSuchBucket { ref id } if id == "typo"), "{err}");
+        let err = export(
+            &store,
+            Some(&["here".to_owned(), "typo".to_owned()]),
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, TransferError::NoSuchBucket { ref id } if id == "typo"),
+            "{err}"
+        );
         assert!(out.is_empty(), "nothing is written before the check");
         assert_eq!(store.buckets().unwrap(), ["here"]);
     }
@@ -416,13 +447,31 @@ mod tests {
         let (_dir, store) = store();
         let good = r#"{"bucket":"","key":"a","value":"1"}"#;
         for (bad, reason) in [
-            (r#"{"bucket":"","key":"k"}"#, "`value` or `base64` is missing"),
-            (r#"{"bucket":"","key":"k","value":"v","base64":"AA=="}"#, "given twice"),
-            (r#"{"bucket":"","key":"k","value":"v","extra":"x"}"#, "unknown field `extra`"),
-            (r#"{"bucket":"","key":"k","base64":"A"}"#, "not valid standard base64"),
+            (
+                r#"{"bucket":"","key":"k"}"#,
+                "`value` or `base64` is missing",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v","base64":"AA=="}"#,
+                "given twice",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v","extra":"x"}"#,
+                "unknown field `extra`",
+            ),
+            (
+                r#"{"bucket":"","key":"k","base64":"A"}"#,
+                "not valid standard base64",
+            ),
             (r#"{"bucket":"Bad","key":"k","value":"v"}"#, "Bad"),
-            (r#"{"bucket":"","key":"\ud800","value":"v"}"#, "lone surrogate"),
-            (r#"{"bucket":"","key":"k","value":"v"} trailing"#, "after the object"),
+            (
+                r#"{"bucket":"","key":"\ud800","value":"v"}"#,
+                "lone surrogate",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v"} trailing"#,
+                "after the object",
+            ),
             (r#"{"bucket":"","key":"k","value":"v"#, "not closed"),
             (r#"["bucket"]"#, "expected `{`"),
         ] {
@@ -438,8 +487,15 @@ mod tests {
     #[test]
     fn reads_escapes_and_any_field_order() {
         let (_dir, store) = store();
-        let input = r#" { "value" : "tab\there \u00e9 \ud83d\ude00 \/" , "key":"k\n", "bucket":"b-1" } "#;
-        assert_eq!(import(&store, &mut input.as_bytes()).unwrap(), Summary { buckets: 1, keys: 1 });
+        let input =
+            r#" { "value" : "tab\there \u00e9 \ud83d\ude00 \/" , "key":"k\n", "bucket":"b-1" } "#;
+        assert_eq!(
+            import(&store, &mut input.as_bytes()).unwrap(),
+            Summary {
+                buckets: 1,
+                keys: 1
+            }
+        );
         let value = store.bucket("b-1").unwrap().get("k\n").unwrap().unwrap();
         assert_eq!(String::from_utf8(value).unwrap(), "tab\there é 😀 /");
     }

@@ -122,9 +122,11 @@ pub fn run(
     let program = runtime
         .compile(&composed)
         .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
-    let mut config = RunConfig::new(app.display().to_string())
-        .args(args)
-        .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
+    let mut config = RunConfig::new(app.display().to_string()).args(args).dir(
+        data,
+        GUEST_DATA_DIR,
+        Access::ReadWrite,
+    );
     for (host, guest) in dirs {
         config = config.dir(host, guest, Access::ReadWrite);
     }
@@ -205,7 +207,11 @@ fn print_packages(packages: &[Package]) {
     }
     let width = packages.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for package in packages {
-        println!("  {:width$}  {}", package.name, package.interfaces.join(", "));
+        println!(
+            "  {:width$}  {}",
+            package.name,
+            package.interfaces.join(", ")
+        );
     }
 }
 

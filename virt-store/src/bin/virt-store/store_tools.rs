@@ -136,7 +136,11 @@ pub fn import(data: &Path, input: Option<&Path>) -> Result<ExitCode> {
 
 pub fn inspect(data: &Path) -> Result<ExitCode> {
     let store = existing_store(data)?;
-    println!("store `{}`: {}", data.display(), engine::FORMAT_MARKER.trim_end());
+    println!(
+        "store `{}`: {}",
+        data.display(),
+        engine::FORMAT_MARKER.trim_end()
+    );
     let buckets = store.buckets()?;
     if buckets.is_empty() {
         println!("no buckets yet");
@@ -161,7 +165,11 @@ pub fn fsck(data: &Path, repair: bool) -> Result<ExitCode> {
     let store = existing_store(data)?;
     let report = store.fsck(repair)?;
     for problem in &report.problems {
-        let state = if problem.repaired { "repaired" } else { "found" };
+        let state = if problem.repaired {
+            "repaired"
+        } else {
+            "found"
+        };
         println!("{state}: `{}`: {}", problem.path.display(), problem.kind);
     }
     let remaining = report.problems.iter().filter(|p| !p.repaired).count();
@@ -175,7 +183,10 @@ pub fn fsck(data: &Path, repair: bool) -> Result<ExitCode> {
     );
     if remaining > 0 {
         if !repair {
-            println!("run `virt-store fsck --data {} --repair` to fix them", data.display());
+            println!(
+                "run `virt-store fsck --data {} --repair` to fix them",
+                data.display()
+            );
         }
         return Ok(ExitCode::FAILURE);
     }
@@ -211,7 +222,11 @@ fn existing_bucket(at: &At) -> Result<engine::Bucket> {
             "there is no {} in `{}` (it has {})",
             bucket_name(&at.bucket),
             at.data.display(),
-            if buckets.is_empty() { "none".to_owned() } else { buckets.join(", ") }
+            if buckets.is_empty() {
+                "none".to_owned()
+            } else {
+                buckets.join(", ")
+            }
         );
     }
     Ok(store.bucket(&at.bucket)?)
