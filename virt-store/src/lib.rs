@@ -39,4 +39,4 @@ pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,
 };
-pub use transfer::{all_keys, export, import, Summary, TransferError};
+pub use transfer::{all_keys, export_json_lines, import_json_lines, Summary, TransferError};

@@ -1,4 +1,5 @@
-//! `export` and `import`: a store as JSON lines, one key per line.
+//! [`export_json_lines`] and [`import_json_lines`], behind `virt-store export` and `import`: a
+//! store as JSON lines, one key per line.
 //!
 //! ```text
 //! {"bucket":"","key":"greeting","value":"hello"}
@@ -60,7 +61,7 @@ pub struct Summary {
 /// Writes every key of `buckets` (all of the store's when `None`) to `out` as JSON lines.
 ///
 /// A key deleted between listing and reading is left out.
-pub fn export(
+pub fn export_json_lines(
     store: &Store,
     buckets: Option<&[String]>,
     out: &mut impl Write,
@@ -125,11 +126,14 @@ pub fn all_keys(bucket: &engine::Bucket) -> Result<Vec<String>, engine::Error> {
     Ok(keys)
 }
 
-/// Reads JSON lines as [`export`] writes them and sets every key in `store`.
+/// Reads JSON lines as [`export_json_lines`] writes them and sets every key in `store`.
 ///
 /// The whole input is read and checked first: a bad line is an error naming it, and then nothing
 /// is written. A key that appears twice takes its last value.
-pub fn import(store: &Store, input: &mut impl BufRead) -> Result<Summary, TransferError> {
+pub fn import_json_lines(
+    store: &Store,
+    input: &mut impl BufRead,
+) -> Result<Summary, TransferError> {
     let mut buckets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
     let mut line = String::new();
     let mut number = 0;
@@ -255,7 +259,7 @@ mod tests {
         let (_dir, store) = store();
         store.bucket("here").unwrap().set("k", b"v").unwrap();
         let mut out = Vec::new();
-        let err = export(
+        let err = export_json_lines(
             &store,
             Some(&["here".to_owned(), "typo".to_owned()]),
             &mut out,
@@ -351,7 +355,7 @@ mod tests {
             (r#"["","k","v",null]"#, "expected `{`"),
         ] {
             let input = format!("{good}\n\n{bad}\n");
-            let err = import(&store, &mut input.as_bytes()).unwrap_err();
+            let err = import_json_lines(&store, &mut input.as_bytes()).unwrap_err();
             let message = err.to_string();
             assert!(message.starts_with("line 3: "), "{message}");
             assert!(message.contains(reason), "{bad}: {message}");
@@ -364,7 +368,7 @@ mod tests {
             r#"{{"bucket":"","key":"{}","value":"v"}}"#,
             "k".repeat(MAX_KEY_BYTES + 1)
         );
-        let err = import(&store, &mut long.as_bytes()).unwrap_err();
+        let err = import_json_lines(&store, &mut long.as_bytes()).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("line 1: the key is 8193 bytes; the limit is 8192"),
@@ -388,7 +392,7 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         assert_eq!(
-            export(&store, None, &mut out).unwrap(),
+            export_json_lines(&store, None, &mut out).unwrap(),
             Summary {
                 buckets: 2,
                 keys: 3
@@ -411,7 +415,7 @@ mod tests {
         let input =
             r#" { "value" : "tab\there \u00e9 \ud83d\ude00 \/" , "key":"k\n", "bucket":"b-1" } "#;
         assert_eq!(
-            import(&store, &mut input.as_bytes()).unwrap(),
+            import_json_lines(&store, &mut input.as_bytes()).unwrap(),
             Summary {
                 buckets: 1,
                 keys: 1
@@ -440,11 +444,11 @@ mod tests {
                 first.bucket(bucket).unwrap().set(key, value).unwrap();
             }
             let mut exported = Vec::new();
-            export(&first, None, &mut exported).unwrap();
+            export_json_lines(&first, None, &mut exported).unwrap();
             let (_b, second) = store();
-            import(&second, &mut exported.as_slice()).unwrap();
+            import_json_lines(&second, &mut exported.as_slice()).unwrap();
             let mut again = Vec::new();
-            export(&second, None, &mut again).unwrap();
+            export_json_lines(&second, None, &mut again).unwrap();
             prop_assert_eq!(&exported, &again);
             let mut expected = BTreeMap::new();
             for (bucket, key, value) in entries {

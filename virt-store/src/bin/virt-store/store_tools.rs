@@ -94,14 +94,14 @@ pub fn export(data: &Path, buckets: &[String], output: Option<&Path>) -> Result<
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create `{}`", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            let summary = virt_store::export(&store, only, &mut out)?;
+            let summary = virt_store::export_json_lines(&store, only, &mut out)?;
             out.flush()
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             summary
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let summary = virt_store::export(&store, only, &mut out)?;
+            let summary = virt_store::export_json_lines(&store, only, &mut out)?;
             out.flush()?;
             summary
         }
@@ -119,10 +119,10 @@ pub fn import(data: &Path, input: Option<&Path>) -> Result<ExitCode> {
         Some(path) if path != Path::new("-") => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open `{}`", path.display()))?;
-            virt_store::import(&store, &mut std::io::BufReader::new(file))
+            virt_store::import_json_lines(&store, &mut std::io::BufReader::new(file))
                 .with_context(|| format!("cannot import `{}`", path.display()))?
         }
-        _ => virt_store::import(&store, &mut std::io::stdin().lock())
+        _ => virt_store::import_json_lines(&store, &mut std::io::stdin().lock())
             .context("cannot import standard input")?,
     };
     println!(
