@@ -12,7 +12,11 @@ fn main() {
         let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("cargo did not set `OUT_DIR`")?)
             .join("provider.wasm");
         std::fs::copy(&provider, &out).map_err(|e| {
-            format!("cannot copy `{}` to `{}`: {e}", provider.display(), out.display())
+            format!(
+                "cannot copy `{}` to `{}`: {e}",
+                provider.display(),
+                out.display()
+            )
         })?;
         Ok(())
     })

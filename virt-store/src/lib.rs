@@ -35,8 +35,8 @@ mod transfer;
 pub use check::{check, Check, Package};
 pub use imports::{exports, imports, is_keyvalue, ImportsError};
 pub use plug::{plug, PlugError};
-pub use transfer::{all_keys, export, import, Summary, TransferError};
 pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,
 };
+pub use transfer::{all_keys, export_json_lines, import_json_lines, Summary, TransferError};

@@ -1,4 +1,5 @@
-//! `export` and `import`: a store as JSON lines, one key per line.
+//! [`export_json_lines`] and [`import_json_lines`], behind `virt-store export` and `import`: a
+//! store as JSON lines, one key per line.
 //!
 //! ```text
 //! {"bucket":"","key":"greeting","value":"hello"}
@@ -11,8 +12,11 @@
 //! field order, blank lines allowed), checks all of them against the engine's limits before it
 //! writes anything, then writes each bucket with `set-many` calls.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use engine::Store;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use thiserror::Error;
@@ -57,7 +61,7 @@ pub struct Summary {
 /// Writes every key of `buckets` (all of the store's when `None`) to `out` as JSON lines.
 ///
 /// A key deleted between listing and reading is left out.
-pub fn export(
+pub fn export_json_lines(
     store: &Store,
     buckets: Option<&[String]>,
     out: &mut impl Write,
@@ -70,7 +74,9 @@ pub fn export(
             ids.dedup();
             // Checked before any output; opening a missing bucket would create it.
             if let Some(missing) = ids.iter().find(|id| !present.contains(id)) {
-                return Err(TransferError::NoSuchBucket { id: missing.clone() });
+                return Err(TransferError::NoSuchBucket {
+                    id: missing.clone(),
+                });
             }
             ids
         }
@@ -84,24 +90,18 @@ pub fn export(
         for chunk in keys.chunks(EXPORT_CHUNK) {
             for (key, value) in chunk.iter().zip(bucket.get_many(chunk)?) {
                 let Some(value) = value else { continue };
-                let mut line = String::with_capacity(key.len() + value.len() + 32);
-                line.push_str("{\"bucket\":");
-                quote(&id, &mut line);
-                line.push_str(",\"key\":");
-                quote(key, &mut line);
-                match std::str::from_utf8(&value) {
-                    Ok(text) => {
-                        line.push_str(",\"value\":");
-                        quote(text, &mut line);
-                    }
-                    Err(_) => {
-                        line.push_str(",\"base64\":\"");
-                        line.push_str(&base64_encode(&value));
-                        line.push('"');
-                    }
-                }
-                line.push_str("}\n");
-                out.write_all(line.as_bytes())?;
+                let text = std::str::from_utf8(&value).ok();
+                let encoded = text.is_none().then(|| BASE64.encode(&value));
+                let line = Line {
+                    bucket: id.as_str(),
+                    key: key.as_str(),
+                    value: text,
+                    base64: encoded.as_deref(),
+                };
+                // One write a line, as `out` may be unbuffered.
+                let mut json = serde_json::to_vec(&line).map_err(std::io::Error::from)?;
+                json.push(b'\n');
+                out.write_all(&json)?;
                 summary.keys += 1;
             }
         }
@@ -126,11 +126,14 @@ pub fn all_keys(bucket: &engine::Bucket) -> Result<Vec<String>, engine::Error> {
     Ok(keys)
 }
 
-/// Reads JSON lines as [`export`] writes them and sets every key in `store`.
+/// Reads JSON lines as [`export_json_lines`] writes them and sets every key in `store`.
 ///
 /// The whole input is read and checked first: a bad line is an error naming it, and then nothing
 /// is written. A key that appears twice takes its last value.
-pub fn import(store: &Store, input: &mut impl BufRead) -> Result<Summary, TransferError> {
+pub fn import_json_lines(
+    store: &Store,
+    input: &mut impl BufRead,
+) -> Result<Summary, TransferError> {
     let mut buckets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
     let mut line = String::new();
     let mut number = 0;
@@ -143,8 +146,10 @@ pub fn import(store: &Store, input: &mut impl BufRead) -> Result<Summary, Transf
         if line.trim().is_empty() {
             continue;
         }
-        let (bucket, key, value) =
-            entry(&line).map_err(|reason| TransferError::Line { line: number, reason })?;
+        let (bucket, key, value) = entry(&line).map_err(|reason| TransferError::Line {
+            line: number,
+            reason,
+        })?;
         buckets.entry(bucket).or_default().insert(key, value);
     }
     let mut summary = Summary::default();
@@ -160,213 +165,79 @@ pub fn import(store: &Store, input: &mut impl BufRead) -> Result<Summary, Transf
     Ok(summary)
 }
 
+/// One line of an export. `S` is `&str` to write a line and `String` to read one.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<S> {
+    bucket: S,
+    key: S,
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    value: Option<S>,
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    base64: Option<S>,
+}
+
+/// Reads an optional field that, when given, must be a string: `null` is not "no value".
+fn not_null<'de, D: Deserializer<'de>, S: Deserialize<'de>>(
+    field: D,
+) -> Result<Option<S>, D::Error> {
+    S::deserialize(field).map(Some)
+}
+
 /// Parses and checks one line: `(bucket, key, value)`.
 fn entry(line: &str) -> Result<(String, String, Vec<u8>), String> {
-    let mut parser = Parser { rest: line.trim() };
-    let fields = parser.object()?;
-    let mut bucket = None;
-    let mut key = None;
-    let mut value = None;
-    for (name, text) in fields {
-        let slot = match name.as_str() {
-            "bucket" => &mut bucket,
-            "key" => &mut key,
-            "value" | "base64" => &mut value,
-            other => return Err(format!("unknown field `{other}` (expected bucket, key, and value or base64)")),
-        };
-        if slot.is_some() {
-            return Err(format!("`{name}` given twice (or both value and base64)"));
-        }
-        *slot = Some(if name == "base64" {
-            base64_decode(&text).ok_or("`base64` is not valid standard base64")?
-        } else {
-            text.into_bytes()
-        });
+    let line = line.trim();
+    // serde reads a JSON array into a struct too, by position; a line is an object.
+    if !line.starts_with('{') {
+        return Err("expected `{` (every line is one JSON object of strings)".into());
     }
-    let text = |field: Option<Vec<u8>>, name: &str| {
-        field
-            .map(|b| String::from_utf8(b).unwrap_or_default())
-            .ok_or(format!("`{name}` is missing"))
+    let Line {
+        bucket,
+        key,
+        value,
+        base64,
+    } = serde_json::from_str::<Line<String>>(line).map_err(json_reason)?;
+    let value = match (value, base64) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(encoded)) => BASE64
+            .decode(encoded)
+            .map_err(|_| "`base64` is not valid standard base64")?,
+        (Some(_), Some(_)) => return Err("both `value` and `base64` given; give one".into()),
+        (None, None) => return Err("`value` or `base64` is missing".into()),
     };
-    let bucket = text(bucket, "bucket")?;
-    let key = text(key, "key")?;
-    let value = value.ok_or("`value` or `base64` is missing")?;
     engine::validate_bucket_id(&bucket).map_err(|e| e.to_string())?;
     if key.len() > MAX_KEY_BYTES {
-        return Err(format!("the key is {} bytes; the limit is {MAX_KEY_BYTES}", key.len()));
+        return Err(format!(
+            "the key is {} bytes; the limit is {MAX_KEY_BYTES}",
+            key.len()
+        ));
     }
     if value.len() > MAX_VALUE_BYTES {
-        return Err(format!("the value is {} bytes; the limit is {MAX_VALUE_BYTES}", value.len()));
+        return Err(format!(
+            "the value is {} bytes; the limit is {MAX_VALUE_BYTES}",
+            value.len()
+        ));
     }
     Ok((bucket, key, value))
 }
 
-/// A parser for the flat objects of string fields that [`export`] writes.
-struct Parser<'a> {
-    rest: &'a str,
-}
-
-impl Parser<'_> {
-    fn object(&mut self) -> Result<Vec<(String, String)>, String> {
-        self.expect('{')?;
-        let mut fields = Vec::new();
-        if !self.eat('}') {
-            loop {
-                let name = self.string()?;
-                self.expect(':')?;
-                fields.push((name, self.string()?));
-                if self.eat('}') {
-                    break;
-                }
-                self.expect(',')?;
-            }
-        }
-        if !self.rest.trim_start().is_empty() {
-            return Err("unexpected text after the object".into());
-        }
-        Ok(fields)
+/// serde_json's message, with only the column of its position: each line is parsed alone, so its
+/// "line 1" would contradict the line number the error gives.
+fn json_reason(error: serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(message) => format!("{message} (column {})", error.column()),
+        None => message,
     }
-
-    fn eat(&mut self, c: char) -> bool {
-        self.rest = self.rest.trim_start();
-        match self.rest.strip_prefix(c) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn expect(&mut self, c: char) -> Result<(), String> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(format!("expected `{c}` (every line is one JSON object of strings)"))
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.expect('"')?;
-        let mut out = String::new();
-        let mut chars = self.rest.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    self.rest = &self.rest[i + 1..];
-                    return Ok(out);
-                }
-                '\\' => {
-                    let escaped = match chars.next().map(|(_, c)| c) {
-                        Some('"') => '"',
-                        Some('\\') => '\\',
-                        Some('/') => '/',
-                        Some('b') => '\u{8}',
-                        Some('f') => '\u{c}',
-                        Some('n') => '\n',
-                        Some('r') => '\r',
-                        Some('t') => '\t',
-                        Some('u') => {
-                            let high = hex4(&mut chars)?;
-                            let code = if (0xd800..0xdc00).contains(&high) {
-                                let low = match (chars.next(), chars.next()) {
-                                    (Some((_, '\\')), Some((_, 'u'))) => hex4(&mut chars)?,
-                                    _ => return Err("a lone surrogate in a \\u escape".into()),
-                                };
-                                if !(0xdc00..0xe000).contains(&low) {
-                                    return Err("a lone surrogate in a \\u escape".into());
-                                }
-                                0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00)
-                            } else {
-                                high
-                            };
-                            char::from_u32(code).ok_or("a lone surrogate in a \\u escape")?
-                        }
-                        _ => return Err("an invalid escape in a string".into()),
-                    };
-                    out.push(escaped);
-                }
-                c if c < ' ' => return Err("a control character in a string must be escaped".into()),
-                c => out.push(c),
-            }
-        }
-        Err("a string is not closed".into())
-    }
-}
-
-fn hex4(chars: &mut std::str::CharIndices<'_>) -> Result<u32, String> {
-    let mut code = 0;
-    for _ in 0..4 {
-        let digit = chars
-            .next()
-            .and_then(|(_, c)| c.to_digit(16))
-            .ok_or("a \\u escape needs 4 hex digits")?;
-        code = code * 16 + digit;
-    }
-    Ok(code)
-}
-
-/// Appends `text` as a JSON string: `"`, `\` and control characters escaped, the rest as is.
-fn quote(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for (index, chunk) in bytes.chunks(4).enumerate() {
-        let last = index + 1 == bytes.len() / 4;
-        let padding = chunk.iter().rev().take_while(|&&b| b == b'=').count();
-        if padding > 2 || (padding > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, &b) in chunk[..4 - padding].iter().enumerate() {
-            let digit = BASE64.iter().position(|&c| c == b)? as u32;
-            n |= digit << (18 - 6 * i);
-        }
-        let produced = 3 - padding;
-        // Bits beyond the last byte must be zero, so that every value has one encoding.
-        if n & ((1 << (8 * (3 - produced))) - 1) != 0 {
-            return None;
-        }
-        out.extend(&n.to_be_bytes()[1..1 + produced]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -376,7 +247,9 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let options = engine::Options { durability: engine::Durability::NoSync };
+        let options = engine::Options {
+            durability: engine::Durability::NoSync,
+        };
         let store = Store::open(dir.path(), options).unwrap();
         (dir, store)
     }
@@ -386,14 +259,22 @@ mod tests {
         let (_dir, store) = store();
         store.bucket("here").unwrap().set("k", b"v").unwrap();
         let mut out = Vec::new();
-        let err = export(&store, Some(&["here".to_owned(), "typo".to_owned()]), &mut out).unwrap_err();
-        assert!(matches!(err, TransferError::NoSuchBucket { ref id } if id == "typo"), "{err}");
+        let err = export_json_lines(
+            &store,
+            Some(&["here".to_owned(), "typo".to_owned()]),
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, TransferError::NoSuchBucket { ref id } if id == "typo"),
+            "{err}"
+        );
         assert!(out.is_empty(), "nothing is written before the check");
         assert_eq!(store.buckets().unwrap(), ["here"]);
     }
 
     #[test]
-    fn base64_matches_rfc_4648() {
+    fn base64_is_rfc_4648_standard_padded_and_canonical() {
         for (plain, encoded) in [
             ("", ""),
             ("f", "Zg=="),
@@ -403,11 +284,15 @@ mod tests {
             ("fooba", "Zm9vYmE="),
             ("foobar", "Zm9vYmFy"),
         ] {
-            assert_eq!(base64_encode(plain.as_bytes()), encoded);
-            assert_eq!(base64_decode(encoded).unwrap(), plain.as_bytes());
+            assert_eq!(BASE64.encode(plain.as_bytes()), encoded);
+            assert_eq!(BASE64.decode(encoded).unwrap(), plain.as_bytes());
         }
-        for bad in ["Zg=", "Zg=a", "Z===", "Zh==", "Zm9v=", "Zm 9", "Zg==Zg=="] {
-            assert_eq!(base64_decode(bad), None, "{bad}");
+        // Unpadded, stray padding, nonzero bits after the last byte (a second spelling of a
+        // value), whitespace, and the URL-safe alphabet.
+        for bad in [
+            "Zg", "Zg=", "Zg=a", "Z===", "Zh==", "Zm9v=", "Zm 9", "Zg==Zg==", "-_8=",
+        ] {
+            assert!(BASE64.decode(bad).is_err(), "{bad}");
         }
     }
 
@@ -416,30 +301,126 @@ mod tests {
         let (_dir, store) = store();
         let good = r#"{"bucket":"","key":"a","value":"1"}"#;
         for (bad, reason) in [
-            (r#"{"bucket":"","key":"k"}"#, "`value` or `base64` is missing"),
-            (r#"{"bucket":"","key":"k","value":"v","base64":"AA=="}"#, "given twice"),
-            (r#"{"bucket":"","key":"k","value":"v","extra":"x"}"#, "unknown field `extra`"),
-            (r#"{"bucket":"","key":"k","base64":"A"}"#, "not valid standard base64"),
+            (
+                r#"{"bucket":"","key":"k"}"#,
+                "`value` or `base64` is missing",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":null}"#,
+                "invalid type: null, expected a string",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v","base64":"AA=="}"#,
+                "both `value` and `base64` given",
+            ),
+            (
+                r#"{"bucket":"","key":"k","key":"j","value":"v"}"#,
+                "duplicate field `key`",
+            ),
+            (r#"{"bucket":"","value":"v"}"#, "missing field `key`"),
+            (
+                r#"{"bucket":"","key":"k","value":1}"#,
+                "invalid type: integer `1`, expected a string",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v","extra":"x"}"#,
+                "unknown field `extra`",
+            ),
+            (
+                r#"{"bucket":"","key":"k","base64":"A"}"#,
+                "not valid standard base64",
+            ),
             (r#"{"bucket":"Bad","key":"k","value":"v"}"#, "Bad"),
-            (r#"{"bucket":"","key":"\ud800","value":"v"}"#, "lone surrogate"),
-            (r#"{"bucket":"","key":"k","value":"v"} trailing"#, "after the object"),
-            (r#"{"bucket":"","key":"k","value":"v"#, "not closed"),
+            (
+                r#"{"bucket":"","key":"\ud800","value":"v"}"#,
+                "unexpected end of hex escape",
+            ),
+            (
+                r#"{"bucket":"","key":"\ud800\u0041","value":"v"}"#,
+                "lone leading surrogate",
+            ),
+            (
+                r#"{"bucket":"","key":"\udc00","value":"v"}"#,
+                "lone leading surrogate",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v"} trailing"#,
+                "trailing characters (column 37)",
+            ),
+            (
+                r#"{"bucket":"","key":"k","value":"v"#,
+                "EOF while parsing a string (column 33)",
+            ),
             (r#"["bucket"]"#, "expected `{`"),
+            (r#"["","k","v",null]"#, "expected `{`"),
         ] {
             let input = format!("{good}\n\n{bad}\n");
-            let err = import(&store, &mut input.as_bytes()).unwrap_err();
+            let err = import_json_lines(&store, &mut input.as_bytes()).unwrap_err();
             let message = err.to_string();
             assert!(message.starts_with("line 3: "), "{message}");
             assert!(message.contains(reason), "{bad}: {message}");
+            assert!(
+                !message.contains("line 1"),
+                "serde_json's own line number is left out: {message}"
+            );
         }
+        let long = format!(
+            r#"{{"bucket":"","key":"{}","value":"v"}}"#,
+            "k".repeat(MAX_KEY_BYTES + 1)
+        );
+        let err = import_json_lines(&store, &mut long.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 1: the key is 8193 bytes; the limit is 8192"),
+            "{err}"
+        );
         assert!(store.buckets().unwrap().is_empty(), "nothing was written");
+    }
+
+    #[test]
+    fn export_writes_one_object_a_line_in_field_order() {
+        let (_dir, store) = store();
+        let bucket = store.bucket("").unwrap();
+        bucket
+            .set("q\"\\/\n\u{1}\u{1f}", "é\t\r\u{8}\u{c}\u{7f}😀".as_bytes())
+            .unwrap();
+        bucket.set("empty", b"").unwrap();
+        store
+            .bucket("img")
+            .unwrap()
+            .set("logo", &[0x89, b'P', b'N', b'G', 0xff])
+            .unwrap();
+        let mut out = Vec::new();
+        assert_eq!(
+            export_json_lines(&store, None, &mut out).unwrap(),
+            Summary {
+                buckets: 2,
+                keys: 3
+            }
+        );
+        let expected = concat!(
+            r#"{"bucket":"","key":"empty","value":""}"#,
+            "\n",
+            r#"{"bucket":"","key":"q\"\\/\n\u0001\u001f","value":"é\t\r\b\f"#,
+            "\u{7f}😀\"}\n",
+            r#"{"bucket":"img","key":"logo","base64":"iVBOR/8="}"#,
+            "\n",
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]
     fn reads_escapes_and_any_field_order() {
         let (_dir, store) = store();
-        let input = r#" { "value" : "tab\there \u00e9 \ud83d\ude00 \/" , "key":"k\n", "bucket":"b-1" } "#;
-        assert_eq!(import(&store, &mut input.as_bytes()).unwrap(), Summary { buckets: 1, keys: 1 });
+        let input =
+            r#" { "value" : "tab\there \u00e9 \ud83d\ude00 \/" , "key":"k\n", "bucket":"b-1" } "#;
+        assert_eq!(
+            import_json_lines(&store, &mut input.as_bytes()).unwrap(),
+            Summary {
+                buckets: 1,
+                keys: 1
+            }
+        );
         let value = store.bucket("b-1").unwrap().get("k\n").unwrap().unwrap();
         assert_eq!(String::from_utf8(value).unwrap(), "tab\there é 😀 /");
     }
@@ -463,11 +444,11 @@ mod tests {
                 first.bucket(bucket).unwrap().set(key, value).unwrap();
             }
             let mut exported = Vec::new();
-            export(&first, None, &mut exported).unwrap();
+            export_json_lines(&first, None, &mut exported).unwrap();
             let (_b, second) = store();
-            import(&second, &mut exported.as_slice()).unwrap();
+            import_json_lines(&second, &mut exported.as_slice()).unwrap();
             let mut again = Vec::new();
-            export(&second, None, &mut again).unwrap();
+            export_json_lines(&second, None, &mut again).unwrap();
             prop_assert_eq!(&exported, &again);
             let mut expected = BTreeMap::new();
             for (bucket, key, value) in entries {

@@ -71,7 +71,12 @@ impl Scratch {
     #[track_caller]
     fn ok(&self, args: &[&str]) -> Run {
         let run = self.run(args);
-        assert_eq!(run.code, Some(0), "`virt-store {}`: {run:?}", args.join(" "));
+        assert_eq!(
+            run.code,
+            Some(0),
+            "`virt-store {}`: {run:?}",
+            args.join(" ")
+        );
         run
     }
 
@@ -79,7 +84,12 @@ impl Scratch {
     #[track_caller]
     fn fails(&self, args: &[&str], message: &str) -> Run {
         let run = self.run(args);
-        assert_eq!(run.code, Some(1), "`virt-store {}`: {run:?}", args.join(" "));
+        assert_eq!(
+            run.code,
+            Some(1),
+            "`virt-store {}`: {run:?}",
+            args.join(" ")
+        );
         assert!(
             run.stderr.contains(message),
             "`virt-store {}` should say {message:?}: {run:?}",
@@ -110,11 +120,22 @@ fn plug_writes_a_component_that_imports_no_keyvalue() {
     assert!(run.stdout.contains("wrote `counter.kv.wasm` ("), "{run:?}");
     let composed = std::fs::read(s.path("counter.kv.wasm")).unwrap();
     let imports = virt_store::imports(&composed).unwrap();
-    assert!(!imports.iter().any(|i| virt_store::is_keyvalue(i)), "{imports:?}");
-    assert!(imports.iter().any(|i| i.starts_with("wasi:filesystem/preopens@")), "{imports:?}");
+    assert!(
+        !imports.iter().any(|i| virt_store::is_keyvalue(i)),
+        "{imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .any(|i| i.starts_with("wasi:filesystem/preopens@")),
+        "{imports:?}"
+    );
     // The library's composition, byte for byte.
     let app = std::fs::read(counter()).unwrap();
-    assert_eq!(composed, virt_store::plug(&app, virt_store::PROVIDER).unwrap());
+    assert_eq!(
+        composed,
+        virt_store::plug(&app, virt_store::PROVIDER).unwrap()
+    );
 }
 
 #[test]
@@ -123,31 +144,49 @@ fn plug_to_a_pipe_writes_the_component_there_and_reports_on_stderr() {
     let output = virt_store_in(s.dir.path(), &["plug", counter()], b"");
     assert!(output.status.success(), "{:?}", text(output));
     let app = std::fs::read(counter()).unwrap();
-    assert_eq!(output.stdout, virt_store::plug(&app, virt_store::PROVIDER).unwrap());
+    assert_eq!(
+        output.stdout,
+        virt_store::plug(&app, virt_store::PROVIDER).unwrap()
+    );
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("wired `wasi:keyvalue/store@0.2.0-draft3`"), "{stderr}");
+    assert!(
+        stderr.contains("wired `wasi:keyvalue/store@0.2.0-draft3`"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn plug_refuses_an_app_without_keyvalue() {
     let s = Scratch::new();
-    let app = s.wat("plain.wasm", r#"(component (import "wasi:cli/environment@0.2.0" (instance)))"#);
+    let app = s.wat(
+        "plain.wasm",
+        r#"(component (import "wasi:cli/environment@0.2.0" (instance)))"#,
+    );
     s.fails(
         &["plug", &app, "-o", "out.wasm"],
         "the app imports no `wasi:keyvalue` interface, so there is nothing to plug (it imports `wasi:cli/environment@0.2.0`)",
     );
-    assert!(!s.path("out.wasm").exists(), "nothing is written on failure");
+    assert!(
+        !s.path("out.wasm").exists(),
+        "nothing is written on failure"
+    );
 }
 
 #[test]
 fn plug_refuses_a_version_the_provider_does_not_export() {
     let s = Scratch::new();
-    let app = s.wat("old.wasm", r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#);
+    let app = s.wat(
+        "old.wasm",
+        r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#,
+    );
     let run = s.fails(
         &["plug", &app, "-o", "out.wasm"],
         "the app would still import `wasi:keyvalue/store@0.1.0` after plugging",
     );
-    assert!(run.stderr.contains("`wasi:keyvalue/store@0.2.0-draft3`"), "names what it offers: {run:?}");
+    assert!(
+        run.stderr.contains("`wasi:keyvalue/store@0.2.0-draft3`"),
+        "names what it offers: {run:?}"
+    );
 }
 
 #[test]
@@ -170,7 +209,11 @@ fn plug_refuses_a_keyvalue_import_that_would_remain() {
 fn plug_refuses_spins_draft2_with_what_to_rebuild_against() {
     let s = Scratch::new();
     let spin = s.path("spin.wasm");
-    std::fs::write(&spin, harness::app_importing_draft2_get_many("(tuple string (option $bytes))")).unwrap();
+    std::fs::write(
+        &spin,
+        harness::app_importing_draft2_get_many("(tuple string (option $bytes))"),
+    )
+    .unwrap();
     s.fails(
         &["plug", spin.to_str().unwrap(), "-o", "out.wasm"],
         "rebuild the app against upstream wasi:keyvalue@0.2.0-draft2 or draft3",
@@ -180,12 +223,21 @@ fn plug_refuses_spins_draft2_with_what_to_rebuild_against() {
 #[test]
 fn plug_reports_an_unreadable_app() {
     let s = Scratch::new();
-    s.fails(&["plug", "missing.wasm", "-o", "out.wasm"], "cannot read the app `missing.wasm`");
+    s.fails(
+        &["plug", "missing.wasm", "-o", "out.wasm"],
+        "cannot read the app `missing.wasm`",
+    );
     std::fs::write(s.path("notes.txt"), "# not wasm").unwrap();
-    let run = s.fails(&["plug", "notes.txt", "-o", "out.wasm"], "the input is not a WebAssembly file (it does not start with `\\0asm`)");
+    let run = s.fails(
+        &["plug", "notes.txt", "-o", "out.wasm"],
+        "the input is not a WebAssembly file (it does not start with `\\0asm`)",
+    );
     assert_eq!(run.stderr.lines().count(), 1, "one readable line: {run:?}");
     std::fs::write(s.path("module.wasm"), wat::parse_str("(module)").unwrap()).unwrap();
-    s.fails(&["plug", "module.wasm", "-o", "out.wasm"], "not a component");
+    s.fails(
+        &["plug", "module.wasm", "-o", "out.wasm"],
+        "not a component",
+    );
 }
 
 #[test]
@@ -193,43 +245,81 @@ fn provider_writes_the_embedded_provider() {
     let s = Scratch::new();
     let run = s.ok(&["provider", "-o", "provider.wasm"]);
     assert!(run.stdout.contains("wrote `provider.wasm`"), "{run:?}");
-    assert_eq!(std::fs::read(s.path("provider.wasm")).unwrap(), virt_store::PROVIDER);
+    assert_eq!(
+        std::fs::read(s.path("provider.wasm")).unwrap(),
+        virt_store::PROVIDER
+    );
     // And a provider given with `--provider` is the one plugged.
-    s.ok(&["plug", counter(), "--provider", "provider.wasm", "-o", "a.wasm"]);
+    s.ok(&[
+        "plug",
+        counter(),
+        "--provider",
+        "provider.wasm",
+        "-o",
+        "a.wasm",
+    ]);
     s.ok(&["plug", counter(), "-o", "b.wasm"]);
-    assert_eq!(std::fs::read(s.path("a.wasm")).unwrap(), std::fs::read(s.path("b.wasm")).unwrap());
+    assert_eq!(
+        std::fs::read(s.path("a.wasm")).unwrap(),
+        std::fs::read(s.path("b.wasm")).unwrap()
+    );
 }
 
 #[test]
 fn check_lists_imports_versions_and_what_the_host_must_give() {
     let s = Scratch::new();
     let run = s.ok(&["check", counter()]);
-    assert!(run.stdout.contains("wasi:keyvalue@0.2.0-draft3  atomics, batch, store"), "{run:?}");
     assert!(
-        run.stdout.contains("wasi:keyvalue: needs 0.2.0-draft3; the provider serves it"),
+        run.stdout
+            .contains("wasi:keyvalue@0.2.0-draft3  atomics, batch, store"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("wasi:keyvalue: needs 0.2.0-draft3; the provider serves it"),
         "{run:?}"
     );
     let (_, after) = run
         .stdout
         .split_once("after `virt-store plug`, the component imports from the host:")
         .unwrap_or_else(|| panic!("{run:?}"));
-    assert!(after.contains("wasi:filesystem@"), "the provider's needs: {run:?}");
+    assert!(
+        after.contains("wasi:filesystem@"),
+        "the provider's needs: {run:?}"
+    );
     assert!(!after.contains("wasi:keyvalue"), "{run:?}");
 }
 
 #[test]
 fn check_says_why_an_app_cannot_be_plugged() {
     let s = Scratch::new();
-    let app = s.wat("old.wasm", r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#);
+    let app = s.wat(
+        "old.wasm",
+        r#"(component (import "wasi:keyvalue/store@0.1.0" (instance)))"#,
+    );
     let run = s.run(&["check", &app]);
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(run.stdout.contains("needs 0.1.0; the provider lacks 0.1.0"), "{run:?}");
-    assert!(run.stdout.contains("cannot plug: the app would still import"), "{run:?}");
+    assert!(
+        run.stdout.contains("needs 0.1.0; the provider lacks 0.1.0"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("cannot plug: the app would still import"),
+        "{run:?}"
+    );
 
-    let plain = s.wat("plain.wasm", r#"(component (import "wasi:cli/stdout@0.2.0" (instance)))"#);
+    let plain = s.wat(
+        "plain.wasm",
+        r#"(component (import "wasi:cli/stdout@0.2.0" (instance)))"#,
+    );
     let run = s.run(&["check", &plain]);
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(run.stdout.contains("none imported, so there is nothing to plug"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("none imported, so there is nothing to plug"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -277,13 +367,24 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
     assert!(run.stderr.contains("/nowhere"), "{run:?}");
     // The store may live under another preopen.
     std::fs::create_dir_all(s.path("elsewhere/kv")).unwrap();
-    s.ok(&["run", counter(), "--dir", "elsewhere::/other", "--env", "VIRT_STORE_DIR=/other/kv"]);
+    s.ok(&[
+        "run",
+        counter(),
+        "--dir",
+        "elsewhere::/other",
+        "--env",
+        "VIRT_STORE_DIR=/other/kv",
+    ]);
     assert!(s.path("elsewhere/kv/virt-store-format").is_file());
     // The provider resolves the store's preopen itself when that is clear-cut (the store may be
     // the preopen itself), and leaves a relative preopen name such as `.` to wasi-libc: both ways
     // keep the data.
     for (dir, env, marker) in [
-        ("whole::/whole", "VIRT_STORE_DIR=/whole", "whole/virt-store-format"),
+        (
+            "whole::/whole",
+            "VIRT_STORE_DIR=/whole",
+            "whole/virt-store-format",
+        ),
         ("dot::.", "VIRT_STORE_DIR=kv", "dot/kv/virt-store-format"),
     ] {
         std::fs::create_dir_all(s.path(marker).parent().unwrap()).unwrap();
@@ -293,7 +394,10 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
         assert!(s.path(marker).is_file(), "{dir}: no `{marker}`");
     }
     // `--dir` may not hide the store.
-    s.fails(&["run", counter(), "--dir", "x::/data"], "use `--data x` instead");
+    s.fails(
+        &["run", counter(), "--dir", "x::/data"],
+        "use `--data x` instead",
+    );
 }
 
 #[test]
@@ -307,11 +411,18 @@ fn store_tools_read_and_write_what_apps_see() {
     // Values from a file and from stdin, in a named bucket.
     std::fs::write(s.path("value.bin"), [0u8, 159, 146, 150]).unwrap();
     s.ok(&["set", "--bucket", "files", "blob", "--file", "value.bin"]);
-    let piped = virt_store_in(s.dir.path(), &["set", "-b", "files", "piped"], b"from stdin\n");
+    let piped = virt_store_in(
+        s.dir.path(),
+        &["set", "-b", "files", "piped"],
+        b"from stdin\n",
+    );
     assert!(piped.status.success(), "{:?}", text(piped));
     let blob = virt_store_in(s.dir.path(), &["get", "-b", "files", "blob"], b"");
     assert_eq!(blob.stdout, [0u8, 159, 146, 150], "exact bytes to a pipe");
-    assert_eq!(s.ok(&["get", "-b", "files", "piped"]).stdout, "from stdin\n");
+    assert_eq!(
+        s.ok(&["get", "-b", "files", "piped"]).stdout,
+        "from stdin\n"
+    );
 
     let keys = s.ok(&["list"]).stdout;
     assert!(keys.lines().any(|k| k == "visits"), "{keys}");
@@ -319,18 +430,33 @@ fn store_tools_read_and_write_what_apps_see() {
 
     s.ok(&["delete", "-b", "files", "blob", "never-there"]);
     assert_eq!(s.ok(&["list", "--bucket", "files"]).stdout, "piped\n");
-    s.fails(&["get", "-b", "files", "blob"], "no key `blob` in bucket `files` of `data`");
-    s.fails(&["list", "--bucket", "nope"], "there is no bucket `nope` in `data` (it has the default bucket, bucket `files`)");
+    s.fails(
+        &["get", "-b", "files", "blob"],
+        "no key `blob` in bucket `files` of `data`",
+    );
+    s.fails(
+        &["list", "--bucket", "nope"],
+        "there is no bucket `nope` in `data` (it has the default bucket, bucket `files`)",
+    );
     s.fails(&["get", "--bucket", "Bad!", "k"], "bucket");
 }
 
 #[test]
 fn store_tools_refuse_a_directory_that_is_not_a_store() {
     let s = Scratch::new();
-    s.fails(&["list"], "there is no store at `data`: the directory does not exist");
+    s.fails(
+        &["list"],
+        "there is no store at `data`: the directory does not exist",
+    );
     std::fs::create_dir(s.path("empty")).unwrap();
-    s.fails(&["inspect", "--data", "empty"], "`empty` is not a virt-store store");
-    assert!(!s.path("empty/virt-store-format").exists(), "reading never creates a store");
+    s.fails(
+        &["inspect", "--data", "empty"],
+        "`empty` is not a virt-store store",
+    );
+    assert!(
+        !s.path("empty/virt-store-format").exists(),
+        "reading never creates a store"
+    );
 }
 
 #[test]
@@ -345,9 +471,15 @@ fn export_and_import_round_trip_every_bucket() {
         exported.contains(r#"{"bucket":"other","key":"binary","base64":"/wAB"}"#),
         "{exported}"
     );
-    assert!(exported.contains(r#"ünïcode \"quoted\"\ttab"#), "{exported}");
+    assert!(
+        exported.contains(r#"ünïcode \"quoted\"\ttab"#),
+        "{exported}"
+    );
     s.ok(&["export", "-o", "dump.jsonl"]);
-    assert_eq!(std::fs::read_to_string(s.path("dump.jsonl")).unwrap(), exported);
+    assert_eq!(
+        std::fs::read_to_string(s.path("dump.jsonl")).unwrap(),
+        exported
+    );
     let only = s.ok(&["export", "--bucket", "other"]).stdout;
     assert_eq!(only.lines().count(), 1, "{only}");
 
@@ -365,7 +497,10 @@ fn export_and_import_round_trip_every_bucket() {
     let run = text(output);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains(&format!("line {line}")), "{run:?}");
-    assert!(s.ok(&["export", "--data", "fresh"]).stdout.is_empty(), "nothing imported");
+    assert!(
+        s.ok(&["export", "--data", "fresh"]).stdout.is_empty(),
+        "nothing imported"
+    );
 }
 
 #[test]
@@ -377,7 +512,10 @@ fn inspect_describes_buckets() {
     s.ok(&["delete", "-b", "other", "gone"]);
     let run = s.ok(&["inspect"]);
     assert!(run.stdout.contains("virt-store format 1"), "{run:?}");
-    assert!(run.stdout.contains("bucket `other`: 1 keys, 1 B of values"), "{run:?}");
+    assert!(
+        run.stdout.contains("bucket `other`: 1 keys, 1 B of values"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("1 deleted keys remembered"), "{run:?}");
     assert!(run.stdout.contains("the default bucket: "), "{run:?}");
 }
@@ -388,7 +526,12 @@ fn fsck_finds_damage_and_repairs_it() {
     s.ok(&["set", "good", "kept"]);
     s.ok(&["set", "bad", "to be damaged"]);
     let clean = s.ok(&["fsck"]);
-    assert!(clean.stdout.contains("checked 2 keys in 1 buckets: 0 problems"), "{clean:?}");
+    assert!(
+        clean
+            .stdout
+            .contains("checked 2 keys in 1 buckets: 0 problems"),
+        "{clean:?}"
+    );
 
     // Flip a byte of `bad`'s value file.
     let hash = engine::internals::key_hash("bad");
@@ -405,8 +548,14 @@ fn fsck_finds_damage_and_repairs_it() {
     let found = s.run(&["fsck"]);
     assert_eq!(found.code, Some(1), "{found:?}");
     assert!(found.stdout.contains("found: "), "{found:?}");
-    assert!(found.stdout.contains(&hash), "names the damaged entry: {found:?}");
-    assert!(found.stdout.contains("--repair"), "says how to fix: {found:?}");
+    assert!(
+        found.stdout.contains(&hash),
+        "names the damaged entry: {found:?}"
+    );
+    assert!(
+        found.stdout.contains("--repair"),
+        "says how to fix: {found:?}"
+    );
 
     let repaired = s.ok(&["fsck", "--repair"]);
     assert!(repaired.stdout.contains("repaired: "), "{repaired:?}");

@@ -22,15 +22,69 @@ struct Cell {
 }
 
 const CELLS: &[Cell] = &[
-    Cell { runtime: "wasmtime run 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
-    Cell { runtime: "wasmtime run 49.0.3", language: "Rust", version: "0.2.0-draft", app: "tests/programs draft_wasmtime_scenario", test: "tests/harness/tests/conformance/wasmtime_cli.rs" },
-    Cell { runtime: "wasmtime serve 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/http-counter", test: "tests/harness/tests/conformance/serve.rs" },
-    Cell { runtime: "virt-store run (wasmtime 48.0.8 embedded)", language: "Rust", version: "0.2.0-draft3, 0.2.0-draft2, 0.2.0-draft", app: "tests/programs (all)", test: "tests/harness/tests/conformance/programs.rs" },
-    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
-    Cell { runtime: "wasmtime run 49.0.3", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
-    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
-    Cell { runtime: "wasmtime run 49.0.3", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
-    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell {
+        runtime: "wasmtime run 49.0.3",
+        language: "Rust",
+        version: "0.2.0-draft3",
+        app: "examples/counter",
+        test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store",
+    },
+    Cell {
+        runtime: "wasmtime run 49.0.3",
+        language: "Rust",
+        version: "0.2.0-draft",
+        app: "tests/programs draft_wasmtime_scenario",
+        test: "tests/harness/tests/conformance/wasmtime_cli.rs",
+    },
+    Cell {
+        runtime: "wasmtime serve 49.0.3",
+        language: "Rust",
+        version: "0.2.0-draft3",
+        app: "examples/http-counter",
+        test: "tests/harness/tests/conformance/serve.rs",
+    },
+    Cell {
+        runtime: "virt-store run (wasmtime 48.0.8 embedded)",
+        language: "Rust",
+        version: "0.2.0-draft3, 0.2.0-draft2, 0.2.0-draft",
+        app: "tests/programs (all)",
+        test: "tests/harness/tests/conformance/programs.rs",
+    },
+    Cell {
+        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
+        language: "Rust",
+        version: "0.2.0-draft3",
+        app: "examples/counter",
+        test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store",
+    },
+    Cell {
+        runtime: "wasmtime run 49.0.3",
+        language: "Python (componentize-py 0.25.1)",
+        version: "0.2.0-draft3",
+        app: "examples/python",
+        test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store",
+    },
+    Cell {
+        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
+        language: "Python (componentize-py 0.25.1)",
+        version: "0.2.0-draft3",
+        app: "examples/python",
+        test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store",
+    },
+    Cell {
+        runtime: "wasmtime run 49.0.3",
+        language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)",
+        version: "0.2.0-draft3",
+        app: "examples/js",
+        test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store",
+    },
+    Cell {
+        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
+        language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)",
+        version: "0.2.0-draft3",
+        app: "examples/js",
+        test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store",
+    },
 ];
 
 /// componentize-py's CPython uses extended constant expressions, which Node 20 compiles only
@@ -44,7 +98,9 @@ fn examples_js() -> PathBuf {
 /// Runs a command that must succeed; returns its stdout.
 #[track_caller]
 fn ok(command: &mut Command) -> String {
-    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     assert!(
         output.status.success(),
         "{command:?} failed ({}):\n--- stdout\n{}--- stderr\n{}",
@@ -76,12 +132,19 @@ fn jco(args: &[&str]) -> Command {
 
 /// `virt-store plug APP -o OUT`.
 fn plug(app: &Path, out: &Path) {
-    ok(Command::new(VIRT_STORE).arg("plug").arg(app).arg("-o").arg(out));
+    ok(Command::new(VIRT_STORE)
+        .arg("plug")
+        .arg(app)
+        .arg("-o")
+        .arg(out));
 }
 
 /// `virt-store get --data DATA KEY`.
 fn get(data: &Path, key: &str) -> String {
-    ok(Command::new(VIRT_STORE).args(["get", "--data"]).arg(data).arg(key))
+    ok(Command::new(VIRT_STORE)
+        .args(["get", "--data"])
+        .arg(data)
+        .arg(key))
 }
 
 /// Transpiles a composed component for Node under `examples/js/.transpiled/` (where the
@@ -95,7 +158,14 @@ impl Transpiled {
         let parent = examples_js().join(".transpiled");
         std::fs::create_dir_all(&parent).unwrap();
         let dir = tempfile::tempdir_in(parent).unwrap();
-        ok(&mut jco(&["transpile", component.to_str().unwrap(), "-o", dir.path().to_str().unwrap(), "--name", "app"]));
+        ok(&mut jco(&[
+            "transpile",
+            component.to_str().unwrap(),
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--name",
+            "app",
+        ]));
         Transpiled { dir }
     }
 
@@ -132,9 +202,18 @@ fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
     let data = dir.join("data");
     std::fs::create_dir(&data).unwrap();
 
-    assert_eq!(wasmtime_invoke(&data, &composed, &["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
-    assert_eq!(wasmtime_invoke(&data, &composed, &["note", "hello"]), "ok(\"note 1\")\n");
-    assert_eq!(wasmtime_invoke(&data, &composed, &["bogus"]), "err(\"usage: visit NAME | note TEXT | show\")\n");
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["visit", "ada"]),
+        "ok(\"visit 1 by ada\")\n"
+    );
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["note", "hello"]),
+        "ok(\"note 1\")\n"
+    );
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["bogus"]),
+        "err(\"usage: visit NAME | note TEXT | show\")\n"
+    );
     let on_node = Transpiled::new(&composed);
     assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
     assert_eq!(on_node.run(&data, &["note", "from node"]), "note 2\n");
@@ -152,10 +231,18 @@ fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join("js-app.wasm");
     ok(&mut jco(&[
-        "componentize", "app.js", "--wit", "../interop-wit", "--world-name", "app",
+        "componentize",
+        "app.js",
+        "--wit",
+        "../interop-wit",
+        "--world-name",
+        "app",
         // StarlingMonkey imports wasi:http for `fetch` unless told not to; `wasmtime run` has none.
-        "--disable", "http", "fetch-event",
-        "-o", app.to_str().unwrap(),
+        "--disable",
+        "http",
+        "fetch-event",
+        "-o",
+        app.to_str().unwrap(),
     ]));
     interop_app_shares_a_store_across_runtimes(&app, dir.path());
 }
@@ -171,7 +258,15 @@ fn python_app_on_wasmtime_and_jco_shares_a_store() {
     let app = dir.path().join("py-app.wasm");
     ok(Command::new("componentize-py")
         .current_dir(Path::new(REPO).join("examples/python"))
-        .args(["-d", "../interop-wit", "-w", "app", "componentize", "app", "-o"])
+        .args([
+            "-d",
+            "../interop-wit",
+            "-w",
+            "app",
+            "componentize",
+            "app",
+            "-o",
+        ])
         .arg(&app));
     interop_app_shares_a_store_across_runtimes(&app, dir.path());
 }
@@ -185,9 +280,15 @@ fn rust_counter_on_jco_and_wasmtime_share_a_store() {
     std::fs::create_dir(&data).unwrap();
 
     let on_node = Transpiled::new(&composed);
-    assert!(on_node.run(&data, &["note", "written on node"]).contains("saved note:000001"));
+    assert!(on_node
+        .run(&data, &["note", "written on node"])
+        .contains("saved note:000001"));
     assert!(on_node.run(&data, &[]).contains("run #1"));
-    let on_wasmtime = ok(Command::new("wasmtime").arg("run").arg("--dir").arg(format!("{}::/data", data.display())).arg(&composed));
+    let on_wasmtime = ok(Command::new("wasmtime")
+        .arg("run")
+        .arg("--dir")
+        .arg(format!("{}::/data", data.display()))
+        .arg(&composed));
     assert!(on_wasmtime.contains("run #2"), "{on_wasmtime}");
     assert!(on_wasmtime.contains("written on node"), "{on_wasmtime}");
     assert!(on_node.run(&data, &[]).contains("run #3"));
@@ -198,9 +299,14 @@ const BEGIN: &str = "<!-- interop:begin -->\n";
 const END: &str = "<!-- interop:end -->";
 
 fn matrix() -> String {
-    let mut table = String::from("| runtime | language | `wasi:keyvalue` | app | tested by |\n|---|---|---|---|---|\n");
+    let mut table = String::from(
+        "| runtime | language | `wasi:keyvalue` | app | tested by |\n|---|---|---|---|---|\n",
+    );
     for cell in CELLS {
-        table.push_str(&format!("| {} | {} | {} | `{}` | `{}` |\n", cell.runtime, cell.language, cell.version, cell.app, cell.test));
+        table.push_str(&format!(
+            "| {} | {} | {} | `{}` | `{}` |\n",
+            cell.runtime, cell.language, cell.version, cell.app, cell.test
+        ));
     }
     table
 }
@@ -209,12 +315,25 @@ fn matrix() -> String {
 fn readme_matrix_is_the_tested_cells() {
     let path = Path::new(REPO).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(BEGIN).expect("README.md has no interop matrix markers") + BEGIN.len();
-    let end = readme.find(END).expect("README.md has no interop matrix end marker");
+    let start = readme
+        .find(BEGIN)
+        .expect("README.md has no interop matrix markers")
+        + BEGIN.len();
+    let end = readme
+        .find(END)
+        .expect("README.md has no interop matrix end marker");
     let table = matrix();
     if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&path, format!("{}{table}{}", &readme[..start], &readme[end..])).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}{table}{}", &readme[..start], &readme[end..]),
+        )
+        .unwrap();
         return;
     }
-    assert_eq!(readme[start..end], table, "the README's interop matrix is stale; rerun with BLESS=1");
+    assert_eq!(
+        readme[start..end],
+        table,
+        "the README's interop matrix is stale; rerun with BLESS=1"
+    );
 }

@@ -1,6 +1,8 @@
 //! The subcommands that work on components: `plug`, `provider`, `check` and `run`.
 
+use crate::store_tools::StoreDir;
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -10,133 +12,225 @@ use virt_store::{Access, Package, RunConfig, Runtime, Status, PROVIDER};
 /// Where the store's directory appears inside the app: the provider's default root.
 const GUEST_DATA_DIR: &str = "/data";
 
-pub fn plug(app: &Path, output: Option<&Path>, provider: Option<&Path>) -> Result<ExitCode> {
-    let out = Output::new(output, "the composed component")?;
-    let app_bytes = read(app, "app")?;
-    let provider_bytes = provider_bytes(provider)?;
-    let composed = plugged(app, &app_bytes, &provider_bytes)?;
-    let wired = virt_store::imports(&app_bytes)?
-        .into_iter()
-        .filter(|i| virt_store::is_keyvalue(i));
-    // The component may be on stdout: the report goes to stderr then.
-    let mut report: Box<dyn Write> = match output {
-        Some(_) => Box::new(std::io::stdout()),
-        None => Box::new(std::io::stderr()),
-    };
-    for interface in wired {
-        writeln!(report, "wired `{interface}`")?;
-    }
-    out.write(&composed)?;
-    if let Some(path) = output {
-        writeln!(
-            report,
-            "wrote `{}` ({} KB; the app alone: {} KB)",
-            path.display(),
-            kb(composed.len()),
-            kb(app_bytes.len())
-        )?;
-    }
-    Ok(ExitCode::SUCCESS)
+/// `--provider`, for the commands that plug a provider or check an app against one.
+#[derive(Args)]
+pub struct ProviderArg {
+    /// Use this provider component instead of the one built into virt-store.
+    #[arg(long = "provider", value_name = "PROVIDER.wasm")]
+    path: Option<PathBuf>,
 }
 
-pub fn provider(output: Option<&Path>) -> Result<ExitCode> {
-    Output::new(output, "the provider component")?.write(PROVIDER)?;
-    if let Some(path) = output {
-        println!("wrote `{}` ({} KB)", path.display(), kb(PROVIDER.len()));
+impl ProviderArg {
+    /// The file given, else the provider built in.
+    fn bytes(&self) -> Result<Cow<'static, [u8]>> {
+        Ok(match &self.path {
+            Some(path) => Cow::Owned(read(path, "provider")?),
+            None => Cow::Borrowed(PROVIDER),
+        })
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(app: &Path, provider: Option<&Path>) -> Result<ExitCode> {
-    let app_bytes = read(app, "app")?;
-    let provider_bytes = provider_bytes(provider)?;
-    let check = virt_store::check(&app_bytes, &provider_bytes)
-        .with_context(|| format!("cannot read the imports of `{}`", app.display()))?;
-    println!("`{}` imports:", app.display());
-    print_packages(&check.imports);
-    println!();
-    if check.keyvalue_versions.is_empty() {
-        println!("wasi:keyvalue: none imported, so there is nothing to plug");
-    } else {
-        let needed = check.keyvalue_versions.join(", ");
-        let missing: Vec<&String> = check
-            .keyvalue_versions
-            .iter()
-            .filter(|v| !check.provided_versions.contains(v))
-            .collect();
-        if missing.is_empty() {
-            println!("wasi:keyvalue: needs {needed}; the provider serves it");
+/// Plug the provider into the app's `wasi:keyvalue` imports and write the composed component.
+#[derive(Args)]
+pub struct PlugCommand {
+    /// The application component.
+    app: PathBuf,
+    /// Where to write the composed component (stdout if omitted, unless it is a terminal).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    provider: ProviderArg,
+}
+
+impl PlugCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let output = self.output.as_deref();
+        let out = Output::new(output, "the composed component")?;
+        let app_bytes = read(&self.app, "app")?;
+        let composed = plugged(&self.app, &app_bytes, &self.provider.bytes()?)?;
+        let wired = virt_store::imports(&app_bytes)?
+            .into_iter()
+            .filter(|i| virt_store::is_keyvalue(i));
+        // The component may be on stdout: the report goes to stderr then.
+        let mut report: Box<dyn Write> = match output {
+            Some(_) => Box::new(std::io::stdout()),
+            None => Box::new(std::io::stderr()),
+        };
+        for interface in wired {
+            writeln!(report, "wired `{interface}`")?;
+        }
+        out.write(&composed)?;
+        if let Some(path) = output {
+            writeln!(
+                report,
+                "wrote `{}` ({} KB; the app alone: {} KB)",
+                path.display(),
+                kb(composed.len()),
+                kb(app_bytes.len())
+            )?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Write the provider component built into virt-store (for `wac plug` and `wac compose`).
+#[derive(Args)]
+pub struct ProviderCommand {
+    /// Where to write it (stdout if omitted, unless it is a terminal).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+impl ProviderCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let output = self.output.as_deref();
+        Output::new(output, "the provider component")?.write(PROVIDER)?;
+        if let Some(path) = output {
+            println!("wrote `{}` ({} KB)", path.display(), kb(PROVIDER.len()));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Show what an app imports, which `wasi:keyvalue` versions it needs, whether the provider
+/// serves them, and what the composed component will import from the host.
+#[derive(Args)]
+pub struct CheckCommand {
+    /// The application component.
+    app: PathBuf,
+    #[command(flatten)]
+    provider: ProviderArg,
+}
+
+impl CheckCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let app = &self.app;
+        let app_bytes = read(app, "app")?;
+        let check = virt_store::check(&app_bytes, &self.provider.bytes()?)
+            .with_context(|| format!("cannot read the imports of `{}`", app.display()))?;
+        println!("`{}` imports:", app.display());
+        print_packages(&check.imports);
+        println!();
+        if check.keyvalue_versions.is_empty() {
+            println!("wasi:keyvalue: none imported, so there is nothing to plug");
         } else {
-            let missing: Vec<&str> = missing.iter().map(|v| v.as_str()).collect();
-            println!(
-                "wasi:keyvalue: needs {needed}; the provider lacks {} (it serves {})",
-                missing.join(", "),
-                check.provided_versions.join(", ")
+            let needed = check.keyvalue_versions.join(", ");
+            let missing: Vec<&str> = check
+                .keyvalue_versions
+                .iter()
+                .filter(|v| !check.provided_versions.contains(v))
+                .map(|v| v.as_str())
+                .collect();
+            if missing.is_empty() {
+                println!("wasi:keyvalue: needs {needed}; the provider serves it");
+            } else {
+                println!(
+                    "wasi:keyvalue: needs {needed}; the provider lacks {} (it serves {})",
+                    missing.join(", "),
+                    check.provided_versions.join(", ")
+                );
+            }
+        }
+        println!();
+        match &check.plugged {
+            Ok(imports) => {
+                println!("after `virt-store plug`, the component imports from the host:");
+                print_packages(imports);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                println!("cannot plug: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+/// Plug the provider into a command app and run it on the embedded wasmtime; the exit code is
+/// the app's (134 if it trapped).
+#[derive(Args)]
+// The store tools' `--data`, but for `run` its help says where the app finds it.
+#[command(mut_arg("data", |data| data.help(
+    "The host directory of the store, created if missing; the app sees it at `/data`"
+)))]
+pub struct RunCommand {
+    /// The application component (a command: it exports `wasi:cli/run`).
+    app: PathBuf,
+    #[command(flatten)]
+    store: StoreDir,
+    /// Also give the app a host directory, read-write, at a guest path (`./in::/in`); a bare
+    /// `DIR` appears at the same path.
+    #[arg(long = "dir", value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dirs: Vec<(PathBuf, String)>,
+    /// Set an environment variable for the app (`VIRT_STORE_SYNC=off`).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    envs: Vec<(String, String)>,
+    #[command(flatten)]
+    provider: ProviderArg,
+    /// Arguments for the app, after `--`.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+impl RunCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let (app, data) = (&self.app, &self.store.data);
+        if let Some((host, _)) = self.dirs.iter().find(|(_, guest)| guest == GUEST_DATA_DIR) {
+            bail!(
+                "`--dir {}::{GUEST_DATA_DIR}` would hide the store's directory; use `--data {}` instead",
+                host.display(),
+                host.display()
             );
         }
-    }
-    match &check.plugged {
-        Ok(imports) => {
-            println!();
-            println!("after `virt-store plug`, the component imports from the host:");
-            print_packages(imports);
-            Ok(ExitCode::SUCCESS)
+        let app_bytes = read(app, "app")?;
+        let composed = plugged(app, &app_bytes, &self.provider.bytes()?)?;
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
+        eprintln!(
+            "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
+            data.display()
+        );
+        let runtime = match code_cache() {
+            // A cache that cannot be set up costs a compile, not the run.
+            Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
+            None => Runtime::new()?,
+        };
+        let program = runtime
+            .compile(&composed)
+            .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
+        let mut config = RunConfig::new(app.display().to_string())
+            .args(self.args)
+            .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
+        for (host, guest) in self.dirs {
+            config = config.dir(host, guest, Access::ReadWrite);
         }
-        Err(e) => {
-            println!();
-            println!("cannot plug: {e}");
-            Ok(ExitCode::FAILURE)
+        for (key, value) in self.envs {
+            config = config.env(key, value);
         }
+        let outcome = program.run(&config)?;
+        if let Status::Trapped(trap) = &outcome.status {
+            eprintln!("error: `{}` trapped: {trap}", app.display());
+        }
+        // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
+        Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
     }
 }
 
-pub fn run(
-    app: &Path,
-    data: &Path,
-    dirs: Vec<(PathBuf, String)>,
-    envs: Vec<(String, String)>,
-    provider: Option<&Path>,
-    args: Vec<String>,
-) -> Result<ExitCode> {
-    if let Some((host, _)) = dirs.iter().find(|(_, guest)| guest == GUEST_DATA_DIR) {
-        bail!(
-            "`--dir {}::{GUEST_DATA_DIR}` would hide the store's directory; use `--data {}` instead",
-            host.display(),
-            host.display()
-        );
+/// Parses `HOST::GUEST`, or a bare `DIR` that appears at the same path in the guest.
+fn parse_dir(arg: &str) -> Result<(PathBuf, String)> {
+    let (host, guest) = arg.split_once("::").unwrap_or((arg, arg));
+    if host.is_empty() || guest.is_empty() {
+        bail!("expected `HOST::GUEST` or `DIR`, got `{arg}`");
     }
-    let app_bytes = read(app, "app")?;
-    let provider_bytes = provider_bytes(provider)?;
-    let composed = plugged(app, &app_bytes, &provider_bytes)?;
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
-    eprintln!(
-        "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
-        data.display()
-    );
-    let runtime = match code_cache() {
-        // A cache that cannot be set up costs a compile, not the run.
-        Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
-        None => Runtime::new()?,
-    };
-    let program = runtime
-        .compile(&composed)
-        .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
-    let mut config = RunConfig::new(app.display().to_string())
-        .args(args)
-        .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
-    for (host, guest) in dirs {
-        config = config.dir(host, guest, Access::ReadWrite);
+    Ok((PathBuf::from(host), guest.to_owned()))
+}
+
+/// Parses `KEY=VALUE`.
+fn parse_env(arg: &str) -> Result<(String, String)> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => bail!("expected `KEY=VALUE`, got `{arg}`"),
     }
-    for (key, value) in envs {
-        config = config.env(key, value);
-    }
-    let outcome = program.run(&config)?;
-    if let Status::Trapped(trap) = &outcome.status {
-        eprintln!("error: `{}` trapped: {trap}", app.display());
-    }
-    // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
-    Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
 }
 
 /// Where `run` keeps compiled code between runs, so that only the first run of a component pays
@@ -188,13 +282,6 @@ fn plugged(app: &Path, app_bytes: &[u8], provider: &[u8]) -> Result<Vec<u8>> {
         .with_context(|| format!("cannot plug the provider into `{}`", app.display()))
 }
 
-fn provider_bytes(path: Option<&Path>) -> Result<Cow<'static, [u8]>> {
-    Ok(match path {
-        Some(path) => Cow::Owned(read(path, "provider")?),
-        None => Cow::Borrowed(PROVIDER),
-    })
-}
-
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
 }
@@ -205,7 +292,11 @@ fn print_packages(packages: &[Package]) {
     }
     let width = packages.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for package in packages {
-        println!("  {:width$}  {}", package.name, package.interfaces.join(", "));
+        println!(
+            "  {:width$}  {}",
+            package.name,
+            package.interfaces.join(", ")
+        );
     }
 }
 

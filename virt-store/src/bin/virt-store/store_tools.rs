@@ -9,218 +9,345 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Which store and bucket a command works on.
+/// `--data`: the store's directory, for the store tools and `run`.
+#[derive(Args)]
+pub struct StoreDir {
+    /// The store's directory.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+}
+
+impl StoreDir {
+    /// Opens a store that must exist already: reading commands never create one.
+    fn existing(&self) -> Result<Store> {
+        let data = &self.data;
+        if !data.join(engine::FORMAT_FILE).is_file() {
+            if !data.is_dir() {
+                bail!(
+                    "there is no store at `{}`: the directory does not exist (pass `--data DIR`, or \
+                     create the store with `virt-store run`, `set` or `import`)",
+                    data.display()
+                );
+            }
+            bail!(
+                "`{}` is not a virt-store store (it has no `{}` file); pass the directory that the \
+                 app had preopened at /data",
+                data.display(),
+                engine::FORMAT_FILE
+            );
+        }
+        Ok(Store::open(data, Options::default())?)
+    }
+
+    fn open_or_create(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data).with_context(|| {
+            format!(
+                "cannot create the store directory `{}`",
+                self.data.display()
+            )
+        })?;
+        Ok(Store::open(&self.data, Options::default())?)
+    }
+}
+
+/// `--data` and `--bucket`: which store and bucket a command works on.
 #[derive(Args)]
 pub struct At {
-    /// The store's directory.
-    #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_DATA_DIR)]
-    data: PathBuf,
+    #[command(flatten)]
+    store: StoreDir,
     /// The bucket, as the app names it in `open` (`""`, the default bucket, if omitted).
     #[arg(long, short, value_name = "ID", default_value = "")]
     bucket: String,
 }
 
-pub fn list(at: &At) -> Result<ExitCode> {
-    let keys = virt_store::all_keys(&existing_bucket(at)?)?;
-    let mut stdout = std::io::stdout().lock();
-    for key in keys {
-        writeln!(stdout, "{key}")?;
+impl At {
+    fn existing_bucket(&self) -> Result<engine::Bucket> {
+        let store = self.store.existing()?;
+        engine::validate_bucket_id(&self.bucket)?;
+        if !store.bucket_dir(&self.bucket).is_dir() {
+            let buckets: Vec<String> = store.buckets()?.iter().map(|b| bucket_name(b)).collect();
+            bail!(
+                "there is no {} in `{}` (it has {})",
+                bucket_name(&self.bucket),
+                self.store.data.display(),
+                if buckets.is_empty() {
+                    "none".to_owned()
+                } else {
+                    buckets.join(", ")
+                }
+            );
+        }
+        Ok(store.bucket(&self.bucket)?)
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-pub fn get(at: &At, key: &str) -> Result<ExitCode> {
-    let bucket = existing_bucket(at)?;
-    let Some(value) = bucket.get(key)? else {
-        eprintln!(
-            "no key `{key}` in {} of `{}`",
-            bucket_name(&at.bucket),
-            at.data.display()
-        );
-        return Ok(ExitCode::FAILURE);
-    };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.is_terminal() {
-        let Ok(text) = std::str::from_utf8(&value) else {
-            bail!(
-                "the value of `{key}` is {} bytes of binary data; redirect stdout to a file, or \
-                 see it base64-encoded with `virt-store export`",
-                value.len()
+/// List the keys of a bucket, sorted, one per line.
+#[derive(Args)]
+pub struct ListCommand {
+    #[command(flatten)]
+    at: At,
+}
+
+impl ListCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let keys = virt_store::all_keys(&self.at.existing_bucket()?)?;
+        let mut stdout = std::io::stdout().lock();
+        for key in keys {
+            writeln!(stdout, "{key}")?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Print a key's value (exactly its bytes when not to a terminal).
+#[derive(Args)]
+pub struct GetCommand {
+    #[command(flatten)]
+    at: At,
+    /// The key.
+    key: String,
+}
+
+impl GetCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let key = &self.key;
+        let Some(value) = self.at.existing_bucket()?.get(key)? else {
+            eprintln!(
+                "no key `{key}` in {} of `{}`",
+                bucket_name(&self.at.bucket),
+                self.at.store.data.display()
             );
+            return Ok(ExitCode::FAILURE);
         };
-        // A terminal gets a final newline; a pipe gets the exact bytes.
-        writeln!(stdout, "{}", text.strip_suffix('\n').unwrap_or(text))?;
-    } else {
-        stdout.write_all(&value)?;
+        let mut stdout = std::io::stdout().lock();
+        if stdout.is_terminal() {
+            let Ok(text) = std::str::from_utf8(&value) else {
+                bail!(
+                    "the value of `{key}` is {} bytes of binary data; redirect stdout to a file, \
+                     or see it base64-encoded with `virt-store export`",
+                    value.len()
+                );
+            };
+            // A terminal gets a final newline; a pipe gets the exact bytes.
+            writeln!(stdout, "{}", text.strip_suffix('\n').unwrap_or(text))?;
+        } else {
+            stdout.write_all(&value)?;
+        }
+        stdout.flush()?;
+        Ok(ExitCode::SUCCESS)
     }
-    stdout.flush()?;
-    Ok(ExitCode::SUCCESS)
 }
 
-pub fn set(at: &At, key: &str, value: Option<String>, file: Option<&Path>) -> Result<ExitCode> {
-    let value = match (value, file) {
-        (Some(value), _) => value.into_bytes(),
-        (None, Some(path)) if path != Path::new("-") => std::fs::read(path)
-            .with_context(|| format!("cannot read the value from `{}`", path.display()))?,
-        (None, _) => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("reading the value from standard input (end it with Ctrl-D)");
+/// Set a key to VALUE, to the contents of `--file`, or to standard input.
+#[derive(Args)]
+pub struct SetCommand {
+    #[command(flatten)]
+    at: At,
+    /// The key.
+    key: String,
+    /// The value, as UTF-8 text.
+    #[arg(conflicts_with = "file")]
+    value: Option<String>,
+    /// Read the value from this file (`-` for standard input).
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+impl SetCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let value = match (self.value, self.file) {
+            (Some(value), _) => value.into_bytes(),
+            (None, Some(path)) if path != Path::new("-") => std::fs::read(&path)
+                .with_context(|| format!("cannot read the value from `{}`", path.display()))?,
+            (None, _) => {
+                if std::io::stdin().is_terminal() {
+                    eprintln!("reading the value from standard input (end it with Ctrl-D)");
+                }
+                let mut value = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut value)
+                    .context("cannot read the value from standard input")?;
+                value
             }
-            let mut value = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut value)
-                .context("cannot read the value from standard input")?;
-            value
-        }
-    };
-    let store = open_or_create(&at.data)?;
-    store.bucket(&at.bucket)?.set(key, &value)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn delete(at: &At, keys: &[String]) -> Result<ExitCode> {
-    let bucket = existing_bucket(at)?;
-    for chunk in keys.chunks(engine::limits::MAX_BATCH_KEYS) {
-        bucket.delete_many(chunk)?;
+        };
+        let store = self.at.store.open_or_create()?;
+        store.bucket(&self.at.bucket)?.set(&self.key, &value)?;
+        Ok(ExitCode::SUCCESS)
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(data: &Path, buckets: &[String], output: Option<&Path>) -> Result<ExitCode> {
-    let store = existing_store(data)?;
-    let only = (!buckets.is_empty()).then_some(buckets);
-    let summary = match output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create `{}`", path.display()))?;
-            let mut out = std::io::BufWriter::new(file);
-            let summary = virt_store::export(&store, only, &mut out)?;
-            out.flush()
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-            summary
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let summary = virt_store::export(&store, only, &mut out)?;
-            out.flush()?;
-            summary
-        }
-    };
-    eprintln!(
-        "exported {} keys from {} buckets",
-        summary.keys, summary.buckets
-    );
-    Ok(ExitCode::SUCCESS)
+/// Delete keys (deleting an absent key is not an error, as in `wasi:keyvalue`).
+#[derive(Args)]
+pub struct DeleteCommand {
+    #[command(flatten)]
+    at: At,
+    /// The keys.
+    #[arg(required = true)]
+    keys: Vec<String>,
 }
 
-pub fn import(data: &Path, input: Option<&Path>) -> Result<ExitCode> {
-    let store = open_or_create(data)?;
-    let summary = match input {
-        Some(path) if path != Path::new("-") => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open `{}`", path.display()))?;
-            virt_store::import(&store, &mut std::io::BufReader::new(file))
-                .with_context(|| format!("cannot import `{}`", path.display()))?
+impl DeleteCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let bucket = self.at.existing_bucket()?;
+        for chunk in self.keys.chunks(engine::limits::MAX_BATCH_KEYS) {
+            bucket.delete_many(chunk)?;
         }
-        _ => virt_store::import(&store, &mut std::io::stdin().lock())
-            .context("cannot import standard input")?,
-    };
-    println!(
-        "imported {} keys into {} buckets of `{}`",
-        summary.keys,
-        summary.buckets,
-        data.display()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn inspect(data: &Path) -> Result<ExitCode> {
-    let store = existing_store(data)?;
-    println!("store `{}`: {}", data.display(), engine::FORMAT_MARKER.trim_end());
-    let buckets = store.buckets()?;
-    if buckets.is_empty() {
-        println!("no buckets yet");
+        Ok(ExitCode::SUCCESS)
     }
-    for id in buckets {
-        let stats = store.bucket(&id)?.stats()?;
-        println!(
-            "{}: {} keys, {} of values, {} of keys, {} on disk; {} deleted keys remembered, {} temporary files",
-            bucket_name(&id),
-            stats.keys,
-            size(stats.value_bytes),
-            size(stats.key_bytes),
-            size(stats.disk_bytes),
-            stats.tombstones,
-            stats.temps
+}
+
+/// Write every key of the store (or of the `--bucket`s given) as JSON lines.
+#[derive(Args)]
+pub struct ExportCommand {
+    #[command(flatten)]
+    store: StoreDir,
+    /// Only this bucket (repeatable; `""` is the default bucket).
+    #[arg(long = "bucket", value_name = "ID")]
+    buckets: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+impl ExportCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let store = self.store.existing()?;
+        let only = (!self.buckets.is_empty()).then_some(self.buckets.as_slice());
+        let summary = match &self.output {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create `{}`", path.display()))?;
+                let mut out = std::io::BufWriter::new(file);
+                let summary = virt_store::export_json_lines(&store, only, &mut out)?;
+                out.flush()
+                    .with_context(|| format!("cannot write `{}`", path.display()))?;
+                summary
+            }
+            None => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                let summary = virt_store::export_json_lines(&store, only, &mut out)?;
+                out.flush()?;
+                summary
+            }
+        };
+        eprintln!(
+            "exported {} keys from {} buckets",
+            summary.keys, summary.buckets
         );
+        Ok(ExitCode::SUCCESS)
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-pub fn fsck(data: &Path, repair: bool) -> Result<ExitCode> {
-    let store = existing_store(data)?;
-    let report = store.fsck(repair)?;
-    for problem in &report.problems {
-        let state = if problem.repaired { "repaired" } else { "found" };
-        println!("{state}: `{}`: {}", problem.path.display(), problem.kind);
+/// Read JSON lines as `export` writes them and set every key (creates the store if needed).
+#[derive(Args)]
+pub struct ImportCommand {
+    #[command(flatten)]
+    store: StoreDir,
+    /// The file to read (`-` or omitted: standard input).
+    input: Option<PathBuf>,
+}
+
+impl ImportCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let store = self.store.open_or_create()?;
+        let summary = match &self.input {
+            Some(path) if path != Path::new("-") => {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open `{}`", path.display()))?;
+                virt_store::import_json_lines(&store, &mut std::io::BufReader::new(file))
+                    .with_context(|| format!("cannot import `{}`", path.display()))?
+            }
+            _ => virt_store::import_json_lines(&store, &mut std::io::stdin().lock())
+                .context("cannot import standard input")?,
+        };
+        println!(
+            "imported {} keys into {} buckets of `{}`",
+            summary.keys,
+            summary.buckets,
+            self.store.data.display()
+        );
+        Ok(ExitCode::SUCCESS)
     }
-    let remaining = report.problems.iter().filter(|p| !p.repaired).count();
-    println!(
-        "checked {} keys in {} buckets: {} problems, {} repaired, {} leftovers of crashed writers swept",
-        report.keys_checked,
-        report.buckets,
-        report.problems.len(),
-        report.problems.len() - remaining,
-        report.swept
-    );
-    if remaining > 0 {
-        if !repair {
-            println!("run `virt-store fsck --data {} --repair` to fix them", data.display());
+}
+
+/// Describe the store: format, buckets, key counts and sizes.
+#[derive(Args)]
+pub struct InspectCommand {
+    #[command(flatten)]
+    store: StoreDir,
+}
+
+impl InspectCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let store = self.store.existing()?;
+        println!(
+            "store `{}`: {}",
+            self.store.data.display(),
+            engine::FORMAT_MARKER.trim_end()
+        );
+        let buckets = store.buckets()?;
+        if buckets.is_empty() {
+            println!("no buckets yet");
         }
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Opens a store that must exist already: reading commands never create one.
-fn existing_store(data: &Path) -> Result<Store> {
-    if !data.join(engine::FORMAT_FILE).is_file() {
-        if !data.is_dir() {
-            bail!(
-                "there is no store at `{}`: the directory does not exist (pass `--data DIR`, or \
-                 create the store with `virt-store run`, `set` or `import`)",
-                data.display()
+        for id in buckets {
+            let stats = store.bucket(&id)?.stats()?;
+            println!(
+                "{}: {} keys, {} of values, {} of keys, {} on disk; {} deleted keys remembered, {} temporary files",
+                bucket_name(&id),
+                stats.keys,
+                size(stats.value_bytes),
+                size(stats.key_bytes),
+                size(stats.disk_bytes),
+                stats.tombstones,
+                stats.temps
             );
         }
-        bail!(
-            "`{}` is not a virt-store store (it has no `{}` file); pass the directory that the \
-             app had preopened at /data",
-            data.display(),
-            engine::FORMAT_FILE
-        );
+        Ok(ExitCode::SUCCESS)
     }
-    Ok(Store::open(data, Options::default())?)
 }
 
-fn existing_bucket(at: &At) -> Result<engine::Bucket> {
-    let store = existing_store(&at.data)?;
-    engine::validate_bucket_id(&at.bucket)?;
-    if !store.bucket_dir(&at.bucket).is_dir() {
-        let buckets: Vec<String> = store.buckets()?.iter().map(|b| bucket_name(b)).collect();
-        bail!(
-            "there is no {} in `{}` (it has {})",
-            bucket_name(&at.bucket),
-            at.data.display(),
-            if buckets.is_empty() { "none".to_owned() } else { buckets.join(", ") }
-        );
-    }
-    Ok(store.bucket(&at.bucket)?)
+/// Verify every entry of the store and sweep what crashed writers left; exits 1 when a
+/// problem remains.
+#[derive(Args)]
+pub struct FsckCommand {
+    #[command(flatten)]
+    store: StoreDir,
+    /// Fix what can be fixed safely (see docs/FORMAT.md).
+    #[arg(long)]
+    repair: bool,
 }
 
-fn open_or_create(data: &Path) -> Result<Store> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the store directory `{}`", data.display()))?;
-    Ok(Store::open(data, Options::default())?)
+impl FsckCommand {
+    pub fn exec(self) -> Result<ExitCode> {
+        let report = self.store.existing()?.fsck(self.repair)?;
+        for problem in &report.problems {
+            let state = if problem.repaired {
+                "repaired"
+            } else {
+                "found"
+            };
+            println!("{state}: `{}`: {}", problem.path.display(), problem.kind);
+        }
+        let remaining = report.problems.iter().filter(|p| !p.repaired).count();
+        println!(
+            "checked {} keys in {} buckets: {} problems, {} repaired, {} leftovers of crashed writers swept",
+            report.keys_checked,
+            report.buckets,
+            report.problems.len(),
+            report.problems.len() - remaining,
+            report.swept
+        );
+        if remaining > 0 {
+            if !self.repair {
+                println!(
+                    "run `virt-store fsck --data {} --repair` to fix them",
+                    self.store.data.display()
+                );
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn bucket_name(id: &str) -> String {
