@@ -8,7 +8,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The four stores, in table order.
-pub const STORES: [&str; 4] = ["provider (wasm)", "wasmtime in-memory", "engine (native)", "SQLite"];
+pub const STORES: [&str; 4] = [
+    "provider (wasm)",
+    "wasmtime in-memory",
+    "engine (native)",
+    "SQLite",
+];
 
 /// One case's results, per store in [`STORES`] order.
 pub struct CaseResult {
@@ -102,7 +107,16 @@ pub struct Report {
 impl Report {
     /// An empty report of a run of `plan`.
     pub fn new(plan: Plan) -> Self {
-        Self { plan, cases: Vec::new(), opens: Vec::new(), group_commit: None, concurrency: Vec::new(), sizes: Vec::new(), populated: Vec::new(), elapsed: Duration::ZERO }
+        Self {
+            plan,
+            cases: Vec::new(),
+            opens: Vec::new(),
+            group_commit: None,
+            concurrency: Vec::new(),
+            sizes: Vec::new(),
+            populated: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
     }
 
     /// The whole report.
@@ -154,9 +168,23 @@ impl Report {
         if !filled.is_empty() {
             let filled: Vec<String> = filled
                 .iter()
-                .map(|(what, keys, times, secs)| format!("{what} {} keys{} in {secs:.0} s", count(*keys), if *times > 1 { format!(" ({times} times)") } else { String::new() }))
+                .map(|(what, keys, times, secs)| {
+                    format!(
+                        "{what} {} keys{} in {secs:.0} s",
+                        count(*keys),
+                        if *times > 1 {
+                            format!(" ({times} times)")
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
                 .collect();
-            let _ = writeln!(out, "Stores populated natively during this run (included in the total): {}.", filled.join(", "));
+            let _ = writeln!(
+                out,
+                "Stores populated natively during this run (included in the total): {}.",
+                filled.join(", ")
+            );
         }
         let _ = writeln!(
             out,
@@ -166,7 +194,10 @@ impl Report {
     }
 
     fn targets(&self, out: &mut String) {
-        let _ = writeln!(out, "### Targets\n\n| target | measured | verdict |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "### Targets\n\n| target | measured | verdict |\n|---|---|---|"
+        );
         let mut row = |target: &str, measured: String, met: Option<bool>| {
             let verdict = match met {
                 Some(true) => "MET",
@@ -178,19 +209,33 @@ impl Report {
 
         for (op, limit, durabilities, what) in [
             ("get", TARGETS.get_vs_in_memory, &[false, true][..], "get"),
-            ("set", TARGETS.set_vs_in_memory, &[false][..], "set, durability off,"),
+            (
+                "set",
+                TARGETS.set_vs_in_memory,
+                &[false][..],
+                "set, durability off,",
+            ),
         ] {
             let ratios: Vec<(f64, &Case)> = self
                 .cases
                 .iter()
                 .filter(|c| durabilities.contains(&c.case.durable))
-                .filter_map(|c| ratio(c.stores[0].get(op), c.stores[1].get(op)).map(|r| (r, &c.case)))
+                .filter_map(|c| {
+                    ratio(c.stores[0].get(op), c.stores[1].get(op)).map(|r| (r, &c.case))
+                })
                 .collect();
-            let head = self.headline(false).and_then(|c| ratio(c.stores[0].get(op), c.stores[1].get(op)));
+            let head = self
+                .headline(false)
+                .and_then(|c| ratio(c.stores[0].get(op), c.stores[1].get(op)));
             row(
                 &format!("{what} vs the in-memory host ≤ {limit}×"),
                 match head {
-                    Some(h) => format!("{h:.1}× ({}); {} over {} cases", self.headline_name(false), range(&ratios), ratios.len()),
+                    Some(h) => format!(
+                        "{h:.1}× ({}); {} over {} cases",
+                        self.headline_name(false),
+                        range(&ratios),
+                        ratios.len()
+                    ),
                     None => "—".into(),
                 },
                 (!ratios.is_empty()).then(|| ratios.iter().all(|(r, _)| *r <= limit)),
@@ -220,7 +265,14 @@ impl Report {
         );
 
         if let Some(g) = &self.group_commit {
-            let side = |s: &Side| format!("{} syncs per call, {:.1}× the throughput of {} durable sets", opt(s.syncs_per_call(), 1), s.speedup(), g.keys);
+            let side = |s: &Side| {
+                format!(
+                    "{} syncs per call, {:.1}× the throughput of {} durable sets",
+                    opt(s.syncs_per_call(), 1),
+                    s.speedup(),
+                    g.keys
+                )
+            };
             let p = &g.provider;
             row(
                 &format!(
@@ -232,25 +284,41 @@ impl Report {
             );
         }
 
-        let (small, large) = (self.plan.sizes.iter().min().copied(), self.plan.sizes.iter().max().copied());
+        let (small, large) = (
+            self.plan.sizes.iter().min().copied(),
+            self.plan.sizes.iter().max().copied(),
+        );
         if let (Some(small), Some(large)) = (small, large) {
             // Durability off: with it on, every write waits for the disk, whose noise hides
             // what the store's size costs; those figures are given beside.
-            let growth = |durable: bool| -> Vec<(f64, String)> {
-                let mut growth = Vec::new();
-                for l in self.cases.iter().filter(|c| c.case.keys == large && large != small && c.case.durable == durable) {
-                    let Some(s) = self.cases.iter().find(|c| c.case.keys == small && c.case.value == l.case.value && c.case.durable == durable) else { continue };
-                    for op in OPS.iter().filter(|op| **op != "list") {
-                        if let Some(r) = ratio(l.stores[0].get(op), s.stores[0].get(op)) {
-                            growth.push((r, format!("{op}, {}", bytes(l.case.value))));
+            let growth =
+                |durable: bool| -> Vec<(f64, String)> {
+                    let mut growth = Vec::new();
+                    for l in self.cases.iter().filter(|c| {
+                        c.case.keys == large && large != small && c.case.durable == durable
+                    }) {
+                        let Some(s) = self.cases.iter().find(|c| {
+                            c.case.keys == small
+                                && c.case.value == l.case.value
+                                && c.case.durable == durable
+                        }) else {
+                            continue;
+                        };
+                        for op in OPS.iter().filter(|op| **op != "list") {
+                            if let Some(r) = ratio(l.stores[0].get(op), s.stores[0].get(op)) {
+                                growth.push((r, format!("{op}, {}", bytes(l.case.value))));
+                            }
                         }
                     }
-                }
-                growth
-            };
+                    growth
+                };
             let worst = |g: &[(f64, String)]| g.iter().max_by(|a, b| a.0.total_cmp(&b.0)).cloned();
             let (off, on) = (growth(false), growth(true));
-            let asked = if large == 1_000_000 && small == 1_000 { String::new() } else { " (the target is 1M vs 1k; this run's largest)".to_owned() };
+            let asked = if large == 1_000_000 && small == 1_000 {
+                String::new()
+            } else {
+                " (the target is 1M vs 1k; this run's largest)".to_owned()
+            };
             let measured = match (worst(&off), worst(&on)) {
                 (Some((r, what)), on_worst) => format!(
                     "durability off: worst {r:.2}× ({what}), median {:.2}× over {} (operation, case) pairs, every operation but the full scan; \
@@ -262,33 +330,75 @@ impl Report {
                 (None, _) => "—".into(),
             };
             row(
-                &format!("per-operation cost, {}-key store vs {}-key store ≤ {}×{asked}", count(large), count(small), TARGETS.store_growth),
+                &format!(
+                    "per-operation cost, {}-key store vs {}-key store ≤ {}×{asked}",
+                    count(large),
+                    count(small),
+                    TARGETS.store_growth
+                ),
                 measured,
                 worst(&off).map(|(r, _)| r <= TARGETS.store_growth),
             );
         }
 
-        let opens: Vec<String> = self.opens.iter().map(|o| format!("{} µs at {} keys", micros(o.stores[0].median_ns), count(o.keys))).collect();
+        let opens: Vec<String> = self
+            .opens
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} µs at {} keys",
+                    micros(o.stores[0].median_ns),
+                    count(o.keys)
+                )
+            })
+            .collect();
         let worst_open = self.opens.iter().map(|o| o.stores[0].median_ns).max();
         row(
-            &format!("opening a bucket in a fresh instance ≤ {} µs, whatever the store's size", TARGETS.open_micros),
-            if opens.is_empty() { "—".into() } else { format!("median first `open` in the guest: {} (instantiation apart: see below)", opens.join(", ")) },
+            &format!(
+                "opening a bucket in a fresh instance ≤ {} µs, whatever the store's size",
+                TARGETS.open_micros
+            ),
+            if opens.is_empty() {
+                "—".into()
+            } else {
+                format!(
+                    "median first `open` in the guest: {} (instantiation apart: see below)",
+                    opens.join(", ")
+                )
+            },
             worst_open.map(|ns| ns <= TARGETS.open_micros * 1000),
         );
 
         for durable in [false, true] {
-            let Some(head) = self.headline(durable) else { continue };
-            let compared: Vec<(&str, f64)> = SINGLE_KEY.iter().filter_map(|op| ratio(head.stores[0].get(op), head.stores[3].get(op)).map(|r| (*op, r))).collect();
+            let Some(head) = self.headline(durable) else {
+                continue;
+            };
+            let compared: Vec<(&str, f64)> = SINGLE_KEY
+                .iter()
+                .filter_map(|op| {
+                    ratio(head.stores[0].get(op), head.stores[3].get(op)).map(|r| (*op, r))
+                })
+                .collect();
             let ahead = compared.iter().filter(|(_, r)| *r < 1.0).count();
             let all: Vec<bool> = self
                 .cases
                 .iter()
                 .filter(|c| c.case.durable == durable)
-                .flat_map(|c| SINGLE_KEY.iter().filter_map(|op| ratio(c.stores[0].get(op), c.stores[3].get(op)).map(|r| r < 1.0)))
+                .flat_map(|c| {
+                    SINGLE_KEY.iter().filter_map(|op| {
+                        ratio(c.stores[0].get(op), c.stores[3].get(op)).map(|r| r < 1.0)
+                    })
+                })
                 .collect();
-            let list: Vec<String> = compared.iter().map(|(op, r)| format!("{op} {r:.1}×")).collect();
+            let list: Vec<String> = compared
+                .iter()
+                .map(|(op, r)| format!("{op} {r:.1}×"))
+                .collect();
             row(
-                &format!("single-key operations, durability {}, vs SQLite with the same settings: ahead", on(durable)),
+                &format!(
+                    "single-key operations, durability {}, vs SQLite with the same settings: ahead",
+                    on(durable)
+                ),
                 format!(
                     "ahead on {ahead} of {} ({}: {}); all cases: ahead on {} of {}",
                     compared.len(),
@@ -301,17 +411,32 @@ impl Report {
             );
         }
 
-        let extra: Vec<String> = self.sizes.iter().map(|(name, app, plugged)| format!("{:.0} KB ({name})", (plugged - app) as f64 / 1000.0)).collect();
-        let worst = self.sizes.iter().map(|(_, app, plugged)| plugged - app).max();
+        let extra: Vec<String> = self
+            .sizes
+            .iter()
+            .map(|(name, app, plugged)| {
+                format!("{:.0} KB ({name})", (plugged - app) as f64 / 1000.0)
+            })
+            .collect();
+        let worst = self
+            .sizes
+            .iter()
+            .map(|(_, app, plugged)| plugged - app)
+            .max();
         row(
-            &format!("composed component beyond the app alone ≤ {} KB", TARGETS.composed_extra_bytes / 1000),
+            &format!(
+                "composed component beyond the app alone ≤ {} KB",
+                TARGETS.composed_extra_bytes / 1000
+            ),
             extra.join(", "),
             worst.map(|b| b <= TARGETS.composed_extra_bytes),
         );
     }
 
     fn syncs(&self, out: &mut String) {
-        let Some(head) = self.headline(true) else { return };
+        let Some(head) = self.headline(true) else {
+            return;
+        };
         let _ = writeln!(
             out,
             "\n### Syncs per durable operation\n\nCounted, not assumed: through the component, every `descriptor.sync` and `sync-data` \
@@ -319,11 +444,25 @@ impl Report {
              {} (each operation in a fresh instance, so the instance's count is the operation's).\n",
             self.headline_name(true)
         );
-        let _ = writeln!(out, "| operation | provider in wasm | engine native |\n|---|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| operation | provider in wasm | engine native |\n|---|---:|---:|"
+        );
         for op in WRITES {
             let cell = |r: &Results| opt(r.get(op).and_then(|s| s.syncs_per_op), 2);
-            let name = if op == "set" { "set (new key)".to_owned() } else if op == "set-many" { "set-many (per call of 100 new keys)".to_owned() } else { op.to_owned() };
-            let _ = writeln!(out, "| {name} | {} | {} |", cell(&head.stores[0]), cell(&head.stores[2]));
+            let name = if op == "set" {
+                "set (new key)".to_owned()
+            } else if op == "set-many" {
+                "set-many (per call of 100 new keys)".to_owned()
+            } else {
+                op.to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} |",
+                cell(&head.stores[0]),
+                cell(&head.stores[2])
+            );
         }
         if let Some(g) = &self.group_commit {
             let _ = writeln!(
@@ -334,8 +473,23 @@ impl Report {
                 opt(g.native.syncs_per_call(), 0)
             );
         }
-        let reads: Vec<String> = self.cases.iter().flat_map(|c| ["get", "exists", "get-many", "list"].map(|op| c.stores[0].get(op).and_then(|s| s.syncs_per_op))).flatten().filter(|s| *s > 0.0).map(|s| format!("{s}")).collect();
-        let off: f64 = self.cases.iter().filter(|c| !c.case.durable).flat_map(|c| c.stores[0].values().filter_map(|s| s.syncs_per_op)).sum();
+        let reads: Vec<String> = self
+            .cases
+            .iter()
+            .flat_map(|c| {
+                ["get", "exists", "get-many", "list"]
+                    .map(|op| c.stores[0].get(op).and_then(|s| s.syncs_per_op))
+            })
+            .flatten()
+            .filter(|s| *s > 0.0)
+            .map(|s| format!("{s}"))
+            .collect();
+        let off: f64 = self
+            .cases
+            .iter()
+            .filter(|c| !c.case.durable)
+            .flat_map(|c| c.stores[0].values().filter_map(|s| s.syncs_per_op))
+            .sum();
         let opens: u64 = self.opens.iter().map(|o| o.syncs).sum();
         let _ = writeln!(
             out,
@@ -385,7 +539,11 @@ impl Report {
             g.calls
         );
         let _ = writeln!(out, "| store | {} sets: ms | syncs | set-many: ms | syncs per call | set-many's throughput over the sets' |\n|---|---:|---:|---:|---:|---:|", g.keys);
-        for (name, s) in [(STORES[0], &g.provider), (STORES[2], &g.native), ("SQLite (one transaction)", &g.sqlite)] {
+        for (name, s) in [
+            (STORES[0], &g.provider),
+            (STORES[2], &g.native),
+            ("SQLite (one transaction)", &g.sqlite),
+        ] {
             let _ = writeln!(
                 out,
                 "| {name} | {:.0} | {} | {:.1} | {} | {:.1}× |",
@@ -415,16 +573,37 @@ impl Report {
             self.plan.concurrent_count.1
         );
         for durable in [false, true] {
-            let rows: Vec<&ConcurrencyRow> = self.concurrency.iter().filter(|r| r.durable == durable).collect();
+            let rows: Vec<&ConcurrencyRow> = self
+                .concurrency
+                .iter()
+                .filter(|r| r.durable == durable)
+                .collect();
             if rows.is_empty() {
                 continue;
             }
             let _ = writeln!(out, "Durability {}:\n", on(durable));
             let _ = writeln!(out, "| operation | instances | {} | {} | {} | ×native (ops/s) | ×SQLite (ops/s) |\n|---|---:|---:|---:|---:|---:|---:|", STORES[0], STORES[2], STORES[3]);
             for r in rows {
-                let c = |(rate, s): &(f64, Stat)| format!("{} · {} · {}", rate_fmt(*rate), micros(s.median_ns), micros(s.p99_ns));
+                let c = |(rate, s): &(f64, Stat)| {
+                    format!(
+                        "{} · {} · {}",
+                        rate_fmt(*rate),
+                        micros(s.median_ns),
+                        micros(s.p99_ns)
+                    )
+                };
                 let x = |i: usize| format!("{:.2}", r.stores[i].0 / r.stores[0].0.max(1e-9));
-                let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {} |", r.op, r.instances, c(&r.stores[0]), c(&r.stores[1]), c(&r.stores[2]), x(1), x(2));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    r.op,
+                    r.instances,
+                    c(&r.stores[0]),
+                    c(&r.stores[1]),
+                    c(&r.stores[2]),
+                    x(1),
+                    x(2)
+                );
             }
             let _ = writeln!(out);
         }
@@ -439,7 +618,11 @@ impl Report {
         );
         for c in &self.cases {
             let _ = writeln!(out, "#### {}\n", case_name(&c.case));
-            let _ = writeln!(out, "| operation | {} | {} | {} | {} | ×in-memory | ×native | ×SQLite | syncs/op |", STORES[0], STORES[1], STORES[2], STORES[3]);
+            let _ = writeln!(
+                out,
+                "| operation | {} | {} | {} | {} | ×in-memory | ×native | ×SQLite | syncs/op |",
+                STORES[0], STORES[1], STORES[2], STORES[3]
+            );
             let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             for op in OPS {
                 if c.stores.iter().all(|r| r.get(op).is_none()) {
@@ -469,7 +652,12 @@ impl Report {
     fn composed(&self, out: &mut String) {
         let _ = writeln!(out, "### Composed size\n\n| app | alone | plugged | added by the provider |\n|---|---:|---:|---:|");
         for (name, app, plugged) in &self.sizes {
-            let _ = writeln!(out, "| {name} | {app} B | {plugged} B | {} B ({:.0} KB) |", plugged - app, (plugged - app) as f64 / 1000.0);
+            let _ = writeln!(
+                out,
+                "| {name} | {app} B | {plugged} B | {} B ({:.0} KB) |",
+                plugged - app,
+                (plugged - app) as f64 / 1000.0
+            );
         }
     }
 
@@ -477,26 +665,46 @@ impl Report {
     fn headline(&self, durable: bool) -> Option<&CaseResult> {
         let keys = *self.plan.sizes.iter().min()?;
         let value = *self.plan.values.iter().min()?;
-        self.cases.iter().find(|c| c.case.keys == keys && c.case.value == value && c.case.durable == durable)
+        self.cases
+            .iter()
+            .find(|c| c.case.keys == keys && c.case.value == value && c.case.durable == durable)
     }
 
     fn headline_name(&self, durable: bool) -> String {
-        self.headline(durable).map_or_else(String::new, |c| format!("{} keys, {}, durability {}", count(c.case.keys), bytes(c.case.value), on(durable)))
+        self.headline(durable).map_or_else(String::new, |c| {
+            format!(
+                "{} keys, {}, durability {}",
+                count(c.case.keys),
+                bytes(c.case.value),
+                on(durable)
+            )
+        })
     }
 }
 
 /// The provider's median over another store's.
 pub fn ratio(ours: Option<&Stat>, other: Option<&Stat>) -> Option<f64> {
     let (ours, other) = (ours?, other?);
-    (ours.n > 0 && other.n > 0).then(|| ours.median_ns.max(1) as f64 / other.median_ns.max(1) as f64)
+    (ours.n > 0 && other.n > 0)
+        .then(|| ours.median_ns.max(1) as f64 / other.median_ns.max(1) as f64)
 }
 
 fn cell(s: &Stat) -> String {
-    format!("{} · {} · {}", rate_fmt(s.ops_per_sec()), micros(s.median_ns), micros(s.p99_ns))
+    format!(
+        "{} · {} · {}",
+        rate_fmt(s.ops_per_sec()),
+        micros(s.median_ns),
+        micros(s.p99_ns)
+    )
 }
 
 fn case_name(c: &Case) -> String {
-    format!("{} keys, {} values, durability {}", count(c.keys), bytes(c.value), on(c.durable))
+    format!(
+        "{} keys, {} values, durability {}",
+        count(c.keys),
+        bytes(c.value),
+        on(c.durable)
+    )
 }
 
 fn range(ratios: &[(f64, &Case)]) -> String {
@@ -538,7 +746,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);

@@ -22,7 +22,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use engine::{FileSystem, Kind};
 use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags};
+use wasip2::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+};
 
 /// Bytes asked of a file's first `read`: wasmtime allocates and zeroes a buffer of the size
 /// asked, so small values (and the key at the head of any value file) should not pay for 64 KiB.
@@ -56,7 +58,7 @@ impl WasiFs {
             if !name.starts_with('/') {
                 return None;
             }
-            let Some(prefix) = normal_components(Path::new(&name)) else { return None };
+            let prefix = normal_components(Path::new(&name))?;
             if !wanted.starts_with(&prefix) {
                 continue;
             }
@@ -73,16 +75,27 @@ impl WasiFs {
         if tie {
             return None;
         }
-        Some(WasiFs { root: root.to_path_buf(), preopen, inside: wanted[len..].join("/") })
+        Some(WasiFs {
+            root: root.to_path_buf(),
+            preopen,
+            inside: wanted[len..].join("/"),
+        })
     }
 
     /// `path` relative to the preopen. The engine only names paths under the store's root.
     fn relative(&self, path: &Path) -> io::Result<String> {
-        let outside = || io::Error::new(ErrorKind::InvalidInput, format!("`{}` is outside the store", path.display()));
+        let outside = || {
+            io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{}` is outside the store", path.display()),
+            )
+        };
         let rest = path.strip_prefix(&self.root).map_err(|_| outside())?;
         let mut relative = self.inside.clone();
         for component in rest.components() {
-            let Component::Normal(name) = component else { return Err(outside()) };
+            let Component::Normal(name) = component else {
+                return Err(outside());
+            };
             if !relative.is_empty() {
                 relative.push('/');
             }
@@ -95,7 +108,9 @@ impl WasiFs {
     }
 
     fn open(&self, path: &str, open: OpenFlags, flags: DescriptorFlags) -> io::Result<Descriptor> {
-        self.preopen.open_at(PathFlags::SYMLINK_FOLLOW, path, open, flags).map_err(io_error)
+        self.preopen
+            .open_at(PathFlags::SYMLINK_FOLLOW, path, open, flags)
+            .map_err(io_error)
     }
 }
 
@@ -106,12 +121,18 @@ impl FileSystem for WasiFs {
             let file = self.open(&path, OpenFlags::empty(), DescriptorFlags::READ)?;
             let mut bytes = Vec::new();
             loop {
-                let ask = if bytes.is_empty() { FIRST_READ } else { READ_CHUNK };
+                let ask = if bytes.is_empty() {
+                    FIRST_READ
+                } else {
+                    READ_CHUNK
+                };
                 let want = (limit - bytes.len()).min(ask);
                 if want == 0 {
                     break;
                 }
-                let (chunk, end) = file.read(want as u64, bytes.len() as u64).map_err(io_error)?;
+                let (chunk, end) = file
+                    .read(want as u64, bytes.len() as u64)
+                    .map_err(io_error)?;
                 bytes.extend_from_slice(&chunk);
                 // A read of a regular file comes back short only at its end (as `pread` does),
                 // so a small value takes one call. Were a runtime to answer short mid-file, the
@@ -128,12 +149,21 @@ impl FileSystem for WasiFs {
     fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         let path = self.relative(path)?;
         {
-            let file = self.open(&path, OpenFlags::CREATE | OpenFlags::EXCLUSIVE, DescriptorFlags::WRITE)?;
+            let file = self.open(
+                &path,
+                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                DescriptorFlags::WRITE,
+            )?;
             let mut written = 0;
             while written < bytes.len() {
-                let n = file.write(&bytes[written..], written as u64).map_err(io_error)?;
+                let n = file
+                    .write(&bytes[written..], written as u64)
+                    .map_err(io_error)?;
                 if n == 0 {
-                    return Err(io::Error::new(ErrorKind::WriteZero, "the runtime wrote nothing"));
+                    return Err(io::Error::new(
+                        ErrorKind::WriteZero,
+                        "the runtime wrote nothing",
+                    ));
                 }
                 written += n as usize;
             }
@@ -181,7 +211,11 @@ impl FileSystem for WasiFs {
 
     fn kind(&self, path: &Path) -> io::Result<Kind> {
         let stat = self.stat(path)?;
-        Ok(if stat.type_ == DescriptorType::Directory { Kind::Dir } else { Kind::File })
+        Ok(if stat.type_ == DescriptorType::Directory {
+            Kind::Dir
+        } else {
+            Kind::File
+        })
     }
 
     fn len(&self, path: &Path) -> io::Result<u64> {
@@ -190,28 +224,41 @@ impl FileSystem for WasiFs {
 
     fn modified(&self, path: &Path) -> io::Result<SystemTime> {
         let time = self.stat(path)?.data_modification_timestamp;
-        let time = time.ok_or_else(|| io::Error::new(ErrorKind::Unsupported, "the runtime gives no modification time"))?;
+        let time = time.ok_or_else(|| {
+            io::Error::new(
+                ErrorKind::Unsupported,
+                "the runtime gives no modification time",
+            )
+        })?;
         Ok(UNIX_EPOCH + Duration::new(time.seconds, time.nanoseconds))
     }
 
     fn sync_file(&self, path: &Path) -> io::Result<()> {
         let path = self.relative(path)?;
-        self.open(&path, OpenFlags::empty(), DescriptorFlags::WRITE)?.sync().map_err(io_error)
+        self.open(&path, OpenFlags::empty(), DescriptorFlags::WRITE)?
+            .sync()
+            .map_err(io_error)
     }
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         let path = self.relative(path)?;
-        self.open(&path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?.sync().map_err(io_error)
+        self.open(&path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?
+            .sync()
+            .map_err(io_error)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let (from, to) = (self.relative(from)?, self.relative(to)?);
-        self.preopen.rename_at(&from, &self.preopen, &to).map_err(io_error)
+        self.preopen
+            .rename_at(&from, &self.preopen, &to)
+            .map_err(io_error)
     }
 
     fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
         let (from, to) = (self.relative(from)?, self.relative(to)?);
-        self.preopen.link_at(PathFlags::empty(), &from, &self.preopen, &to).map_err(io_error)
+        self.preopen
+            .link_at(PathFlags::empty(), &from, &self.preopen, &to)
+            .map_err(io_error)
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
@@ -267,7 +314,9 @@ impl FileSystem for WasiFs {
 impl WasiFs {
     fn stat(&self, path: &Path) -> io::Result<wasip2::filesystem::types::DescriptorStat> {
         let path = self.relative(path)?;
-        self.preopen.stat_at(PathFlags::SYMLINK_FOLLOW, &path).map_err(io_error)
+        self.preopen
+            .stat_at(PathFlags::SYMLINK_FOLLOW, &path)
+            .map_err(io_error)
     }
 }
 

@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use virt_store::{Package, PROVIDER};
 
-/// Where the store's directory appears inside the app: the provider's default root.
-
 /// `--provider`, for the commands that plug a provider or check an app against one.
 #[derive(Args)]
 pub struct ProviderArg {

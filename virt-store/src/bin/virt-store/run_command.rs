@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use virt_store::{Access, RunConfig, Runtime, Status};
 
-/// Where the app finds the store.
+/// Where the store's directory appears inside the app: the provider's default root.
 const GUEST_DATA_DIR: &str = "/data";
 
 /// Plug the provider into a command app and run it on the embedded wasmtime; the exit code is
