@@ -15,7 +15,8 @@ fn main() {
     guest_build::main(|| {
         let mut workspace = guest_build::Workspace::from_build_script("..")?;
         let artifacts = workspace.build(&["bench-workload", "counter"])?;
-        let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("cargo did not set `OUT_DIR`")?);
+        let out_dir =
+            PathBuf::from(std::env::var_os("OUT_DIR").ok_or("cargo did not set `OUT_DIR`")?);
         for (package, name) in GUESTS {
             let wasm = workspace.artifact(&artifacts, name)?;
             let manifest = match *package {
@@ -25,8 +26,13 @@ fn main() {
             let manifest = workspace.root().join(manifest);
             workspace.rerun_if_changed(&manifest);
             let out = out_dir.join(format!("{name}.wasm"));
-            std::fs::copy(&wasm, &out)
-                .map_err(|e| format!("cannot copy `{}` to `{}`: {e}", wasm.display(), out.display()))?;
+            std::fs::copy(&wasm, &out).map_err(|e| {
+                format!(
+                    "cannot copy `{}` to `{}`: {e}",
+                    wasm.display(),
+                    out.display()
+                )
+            })?;
         }
         // A new binary is a new file, which no dep-info lists yet.
         let sources = workspace.root().join("bench/workload/src");

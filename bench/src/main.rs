@@ -35,7 +35,9 @@ use wasm::{Invocation, Program, Wasm};
 use work::{op_name, parse, Results, Samples, Work, OPS};
 
 #[derive(Parser)]
-#[command(about = "Benchmark the provider against wasmtime's in-memory host, the engine natively, and SQLite")]
+#[command(
+    about = "Benchmark the provider against wasmtime's in-memory host, the engine natively, and SQLite"
+)]
 struct Args {
     /// Stores of 1k and 100k keys, values of 100 B and 10 KiB, fewer calls: a few minutes.
     #[arg(long)]
@@ -117,7 +119,13 @@ impl Plan {
             }
         };
         let args_given: Vec<String> = std::env::args().skip(1).collect();
-        plan.command = format!("cargo run --release -p bench --{}", args_given.iter().map(|a| format!(" {a}")).collect::<String>());
+        plan.command = format!(
+            "cargo run --release -p bench --{}",
+            args_given
+                .iter()
+                .map(|a| format!(" {a}"))
+                .collect::<String>()
+        );
         if let Some(sizes) = &args.sizes {
             plan.sizes = sizes.clone();
         }
@@ -130,7 +138,11 @@ impl Plan {
     /// Calls for values of `size` bytes: fewer when durable, and for big values, to bound the
     /// bytes written.
     pub fn count_for(&self, size: usize, durable: bool) -> (usize, usize) {
-        let count = if durable { self.durable_count } else { self.count };
+        let count = if durable {
+            self.durable_count
+        } else {
+            self.count
+        };
         let count = count.min((64 << 20) / size.max(1)).max(10);
         let batches = if size >= 1 << 20 { 1 } else { self.batches };
         (count, batches)
@@ -173,11 +185,21 @@ fn main() -> Result<()> {
     }
     let plan = Plan::new(&args);
     let started = Instant::now();
-    let tag = format!("r{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
+    let tag = format!(
+        "r{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+    );
     let stores = stores::Stores::new(args.stores.clone())?;
     stores.preflight(&plan.sizes)?;
     eprintln!("bench: compiling the workloads");
-    let mut bench = Bench { wasm: Wasm::new()?, stores, tag, presets: BTreeMap::new() };
+    let mut bench = Bench {
+        wasm: Wasm::new()?,
+        stores,
+        tag,
+        presets: BTreeMap::new(),
+    };
     let mut report = Report::new(plan.clone());
     report.sizes = composed_sizes()?;
 
@@ -188,10 +210,21 @@ fn main() -> Result<()> {
         for (v, &value) in plan.values.iter().enumerate() {
             for durable in [false, true] {
                 let (count, batches) = plan.count_for(value, durable);
-                let case = Case { keys, value, durable, count, batches };
-                eprintln!("bench: {case:?} ({:.0} s so far)", started.elapsed().as_secs_f64());
+                let case = Case {
+                    keys,
+                    value,
+                    durable,
+                    count,
+                    batches,
+                };
+                eprintln!(
+                    "bench: {case:?} ({:.0} s so far)",
+                    started.elapsed().as_secs_f64()
+                );
                 let index = report.cases.len();
-                report.cases.push(run_case(&bench, &plan, case, index, v == 0)?);
+                report
+                    .cases
+                    .push(run_case(&bench, &plan, case, index, v == 0)?);
             }
         }
         bench.presets.remove(&keys);
@@ -200,8 +233,13 @@ fn main() -> Result<()> {
     report.group_commit = Some(group_commit(&bench, &plan)?);
     for durable in [false, true] {
         for instances in [1, 4, 8] {
-            eprintln!("bench: {instances} concurrent instances, durability {}", if durable { "on" } else { "off" });
-            report.concurrency.extend(concurrency(&bench, &plan, durable, instances)?);
+            eprintln!(
+                "bench: {instances} concurrent instances, durability {}",
+                if durable { "on" } else { "off" }
+            );
+            report
+                .concurrency
+                .extend(concurrency(&bench, &plan, durable, instances)?);
         }
     }
     report.populated = bench.stores.populated.lock().expect("not poisoned").clone();
@@ -209,19 +247,51 @@ fn main() -> Result<()> {
 
     let markdown = report.markdown();
     println!("{markdown}");
-    write_between_markers(&args.out, if plan.quick { "quick" } else { "full" }, &markdown)?;
-    chart::throughput(&report.cases, &args.svg).map_err(|e| anyhow::anyhow!("cannot draw `{}`: {e}", args.svg.display()))?;
-    eprintln!("bench: wrote `{}` and `{}` in {:.0} s", args.out.display(), args.svg.display(), started.elapsed().as_secs_f64());
+    write_between_markers(
+        &args.out,
+        if plan.quick { "quick" } else { "full" },
+        &markdown,
+    )?;
+    chart::throughput(&report.cases, &args.svg)
+        .map_err(|e| anyhow::anyhow!("cannot draw `{}`: {e}", args.svg.display()))?;
+    eprintln!(
+        "bench: wrote `{}` and `{}` in {:.0} s",
+        args.out.display(),
+        args.svg.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 /// Runs the workload once on the provider (op `cas` needs the draft3 build) and parses it, with
 /// the instance's syncs charged to the one operation.
-fn provider_run(bench: &Bench, op: &str, work: &Work, durable: bool, dir: &Path, start: Option<&(dyn Fn() + Sync)>) -> Result<Samples> {
-    let program = if op == "cas" { Program::ProviderDraft3 } else { Program::Provider };
-    let outcome = bench.wasm.run(program, Invocation { args: work.args(&[op]), durable, data: Some(dir), preset: None, start })?;
+fn provider_run(
+    bench: &Bench,
+    op: &str,
+    work: &Work,
+    durable: bool,
+    dir: &Path,
+    start: Option<&(dyn Fn() + Sync)>,
+) -> Result<Samples> {
+    let program = if op == "cas" {
+        Program::ProviderDraft3
+    } else {
+        Program::Provider
+    };
+    let outcome = bench.wasm.run(
+        program,
+        Invocation {
+            args: work.args(&[op]),
+            durable,
+            data: Some(dir),
+            preset: None,
+            start,
+        },
+    )?;
     let mut samples = parse(&outcome.stdout, Some(outcome.syncs))?;
-    samples.remove(op).with_context(|| format!("the workload printed no `{op}` latencies"))
+    samples
+        .remove(op)
+        .with_context(|| format!("the workload printed no `{op}` latencies"))
 }
 
 /// Opens in fresh instances: the provider's first `open` (timed in the guest) and its
@@ -236,26 +306,66 @@ fn open_pass(bench: &Bench, plan: &Plan, keys: usize) -> Result<OpenResult> {
     let db = scratch.path().join("kv.db");
     bench.stores.sqlite(keys, &db)?;
     let args = vec!["--ops".to_owned(), "open".to_owned()];
-    let (mut provider, mut in_memory, mut engine, mut sqlite) = (Samples::default(), Samples::default(), Samples::default(), Samples::default());
+    let (mut provider, mut in_memory, mut engine, mut sqlite) = (
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+    );
     let (mut provider_inst, mut in_memory_inst) = (Samples::default(), Samples::default());
     let mut syncs = 0;
     for _ in 0..plan.opens {
-        let out = bench.wasm.run(Program::Provider, Invocation { args: args.clone(), durable: true, data: Some(&dir), preset: None, start: None })?;
-        provider.nanos.extend(parse(&out.stdout, None)?.remove("open").context("no open latency")?.nanos);
+        let out = bench.wasm.run(
+            Program::Provider,
+            Invocation {
+                args: args.clone(),
+                durable: true,
+                data: Some(&dir),
+                preset: None,
+                start: None,
+            },
+        )?;
+        provider.nanos.extend(
+            parse(&out.stdout, None)?
+                .remove("open")
+                .context("no open latency")?
+                .nanos,
+        );
         provider_inst.nanos.push(out.instantiate.as_nanos() as u64);
         syncs += out.syncs;
         engine.nanos.extend(native::engine_opens(&dir, 1)?.nanos);
-        sqlite.nanos.extend(native::sqlite_opens(&db, true, 1)?.nanos);
+        sqlite
+            .nanos
+            .extend(native::sqlite_opens(&db, true, 1)?.nanos);
     }
     let preset = stores::in_memory_preset(keys);
     for _ in 0..plan.opens {
-        let out = bench.wasm.run(Program::InMemory, Invocation { args: args.clone(), durable: true, data: None, preset: Some(&preset), start: None })?;
-        in_memory.nanos.extend(parse(&out.stdout, None)?.remove("open").context("no open latency")?.nanos);
+        let out = bench.wasm.run(
+            Program::InMemory,
+            Invocation {
+                args: args.clone(),
+                durable: true,
+                data: None,
+                preset: Some(&preset),
+                start: None,
+            },
+        )?;
+        in_memory.nanos.extend(
+            parse(&out.stdout, None)?
+                .remove("open")
+                .context("no open latency")?
+                .nanos,
+        );
         in_memory_inst.nanos.push(out.instantiate.as_nanos() as u64);
     }
     Ok(OpenResult {
         keys,
-        stores: [provider.stat(), in_memory.stat(), engine.stat(), sqlite.stat()],
+        stores: [
+            provider.stat(),
+            in_memory.stat(),
+            engine.stat(),
+            sqlite.stat(),
+        ],
         instantiate: [provider_inst.stat(), in_memory_inst.stat()],
         syncs,
     })
@@ -268,10 +378,17 @@ const ROUNDS: usize = 4;
 /// One case on the four stores. The in-memory host keeps nothing between instances, so it runs
 /// every operation in one instance; the provider runs each round of each operation in a fresh
 /// instance, whose syncs are then that operation's.
-fn run_case(bench: &Bench, plan: &Plan, case: Case, index: usize, with_list: bool) -> Result<CaseResult> {
+fn run_case(
+    bench: &Bench,
+    plan: &Plan,
+    case: Case,
+    index: usize,
+    with_list: bool,
+) -> Result<CaseResult> {
     // The provider's and the engine's new keys, and SQLite's copy and new rows.
     let new_keys = (case.count + case.batches * 100) as u64;
-    let needed = 3 * new_keys * (case.value as u64 + stores::BYTES_PER_KEY) + case.keys as u64 * 200;
+    let needed =
+        3 * new_keys * (case.value as u64 + stores::BYTES_PER_KEY) + case.keys as u64 * 200;
     bench.stores.check_free(needed, "this case's writes")?;
     let dir = bench.stores.engine(case.keys)?;
     let scratch = bench.stores.scratch()?;
@@ -289,12 +406,22 @@ fn run_case(bench: &Bench, plan: &Plan, case: Case, index: usize, with_list: boo
         scans: plan.scans_for(case.keys),
     };
     // The scan does not depend on the value size: once per store size and durability.
-    let ops: Vec<&str> = OPS.iter().copied().filter(|op| with_list || *op != "list").collect();
+    let ops: Vec<&str> = OPS
+        .iter()
+        .copied()
+        .filter(|op| with_list || *op != "list")
+        .collect();
 
     let in_memory_ops: Vec<&str> = ops.iter().copied().filter(|op| *op != "cas").collect();
     let out = bench.wasm.run(
         Program::InMemory,
-        Invocation { args: work("m").args(&in_memory_ops), durable: case.durable, data: None, preset: Some(&bench.presets[&case.keys]), start: None },
+        Invocation {
+            args: work("m").args(&in_memory_ops),
+            durable: case.durable,
+            data: None,
+            preset: Some(&bench.presets[&case.keys]),
+            start: None,
+        },
     )?;
     let mut in_memory = Results::new();
     for (op, samples) in parse(&out.stdout, None)? {
@@ -320,8 +447,14 @@ fn run_case(bench: &Bench, plan: &Plan, case: Case, index: usize, with_list: boo
     let cleanup = EngineStore::open(&dir, false)?;
     cleanup.delete_batch_keys(&work("p"))?;
     cleanup.delete_batch_keys(&work("n"))?;
-    bench.stores.charge(case.keys, work("p").new_keys(&ops) + work("n").new_keys(&ops))?;
-    Ok(CaseResult { case, stores: [provider, in_memory, engine, sqlite] })
+    bench.stores.charge(
+        case.keys,
+        work("p").new_keys(&ops) + work("n").new_keys(&ops),
+    )?;
+    Ok(CaseResult {
+        case,
+        stores: [provider, in_memory, engine, sqlite],
+    })
 }
 
 /// A durable `set-many` of `group_keys` new keys against as many durable `set`s, on the smallest
@@ -349,29 +482,64 @@ fn group_commit(bench: &Bench, plan: &Plan) -> Result<GroupCommit> {
     for (op, rounds) in [("set", ROUNDS), ("set-many", plan.group_calls)] {
         let parts = |store: &str| work(store).split(op, rounds);
         for ((pw, nw), sw) in parts("p").iter().zip(parts("n")).zip(parts("s")) {
-            let samples = [provider_run(bench, op, pw, true, &dir, None)?, engine.run(op, &nw)?, sqlite.run(op, &sw)?];
+            let samples = [
+                provider_run(bench, op, pw, true, &dir, None)?,
+                engine.run(op, &nw)?,
+                sqlite.run(op, &sw)?,
+            ];
             for (side, samples) in sides.iter_mut().zip(samples) {
-                if op == "set" { side.0.absorb(samples) } else { side.1.absorb(samples) }
+                if op == "set" {
+                    side.0.absorb(samples)
+                } else {
+                    side.1.absorb(samples)
+                }
             }
         }
     }
-    let [provider, native, sqlite] = sides.map(|(sets, many)| Side { sets: sets.stat(), set_syncs: sets.syncs, many: many.stat(), many_syncs: many.syncs });
-    bench.stores.charge(keys, work("p").new_keys(&["set", "set-many"]) + work("n").new_keys(&["set", "set-many"]))?;
-    Ok(GroupCommit { keys: plan.group_keys, calls: plan.group_calls, provider, native, sqlite })
+    let [provider, native, sqlite] = sides.map(|(sets, many)| Side {
+        sets: sets.stat(),
+        set_syncs: sets.syncs,
+        many: many.stat(),
+        many_syncs: many.syncs,
+    });
+    bench.stores.charge(
+        keys,
+        work("p").new_keys(&["set", "set-many"]) + work("n").new_keys(&["set", "set-many"]),
+    )?;
+    Ok(GroupCommit {
+        keys: plan.group_keys,
+        calls: plan.group_calls,
+        provider,
+        native,
+        sqlite,
+    })
 }
 
 /// `instances` instances at once on one store directory (the smallest store, 100 B values),
 /// for set, get and increment (one shared counter): the provider (one wasmtime instance per
 /// thread), the engine natively (one store per thread) and SQLite (one connection per thread).
-fn concurrency(bench: &Bench, plan: &Plan, durable: bool, instances: usize) -> Result<Vec<ConcurrencyRow>> {
+fn concurrency(
+    bench: &Bench,
+    plan: &Plan,
+    durable: bool,
+    instances: usize,
+) -> Result<Vec<ConcurrencyRow>> {
     let keys = plan.sizes[0];
     let dir = bench.stores.engine(keys)?;
     let scratch = bench.stores.scratch()?;
     let db = scratch.path().join("kv.db");
     bench.stores.sqlite(keys, &db)?;
-    let tag = format!("{}k{instances}{}", bench.tag, if durable { "d" } else { "n" });
+    let tag = format!(
+        "{}k{instances}{}",
+        bench.tag,
+        if durable { "d" } else { "n" }
+    );
     let work = |store: &str, thread: usize| Work {
-        count: if durable { plan.concurrent_count.1 } else { plan.concurrent_count.0 },
+        count: if durable {
+            plan.concurrent_count.1
+        } else {
+            plan.concurrent_count.0
+        },
         first: 0,
         first_batch: 0,
         size: 100,
@@ -383,7 +551,16 @@ fn concurrency(bench: &Bench, plan: &Plan, durable: bool, instances: usize) -> R
     };
     let mut rows = Vec::new();
     for op in ["set", "get", "increment"] {
-        let provider = together(instances, |t, start| provider_run(bench, op, &work("p", t), durable, &dir, Some(&|| start.wait())))?;
+        let provider = together(instances, |t, start| {
+            provider_run(
+                bench,
+                op,
+                &work("p", t),
+                durable,
+                &dir,
+                Some(&|| start.wait()),
+            )
+        })?;
         let engine = together(instances, |t, start| {
             let store = EngineStore::open(&dir, durable);
             start.wait();
@@ -394,9 +571,18 @@ fn concurrency(bench: &Bench, plan: &Plan, durable: bool, instances: usize) -> R
             start.wait();
             store?.run(op, &work("s", t))
         })?;
-        rows.push(ConcurrencyRow { durable, instances, op: op_name(op)?, stores: [provider, engine, sqlite] });
+        rows.push(ConcurrencyRow {
+            durable,
+            instances,
+            op: op_name(op)?,
+            stores: [provider, engine, sqlite],
+        });
     }
-    let written = |store: &str| (0..instances).map(|t| work(store, t).new_keys(&["set", "increment"])).sum::<usize>();
+    let written = |store: &str| {
+        (0..instances)
+            .map(|t| work(store, t).new_keys(&["set", "increment"]))
+            .sum::<usize>()
+    };
     bench.stores.charge(keys, written("p") + written("n"))?;
     Ok(rows)
 }
@@ -419,29 +605,50 @@ impl Start {
 
 /// Runs `f` on `n` threads that start together; returns the calls per second of them all, from
 /// the first one's start to the last one's end, and the latencies of every call.
-fn together(n: usize, f: impl Fn(usize, &Start) -> Result<Samples> + Sync) -> Result<(f64, work::Stat)> {
-    let start = Start { barrier: Barrier::new(n), first: Mutex::new(None) };
+fn together(
+    n: usize,
+    f: impl Fn(usize, &Start) -> Result<Samples> + Sync,
+) -> Result<(f64, work::Stat)> {
+    let start = Start {
+        barrier: Barrier::new(n),
+        first: Mutex::new(None),
+    };
     let (f, start) = (&f, &start);
     let (samples, last) = std::thread::scope(|scope| -> Result<_> {
-        let threads: Vec<_> = (0..n).map(|t| scope.spawn(move || f(t, start).map(|s| (s, Instant::now())))).collect();
+        let threads: Vec<_> = (0..n)
+            .map(|t| scope.spawn(move || f(t, start).map(|s| (s, Instant::now()))))
+            .collect();
         let (mut all, mut last) = (Samples::default(), None::<Instant>);
         for thread in threads {
-            let (samples, end) = thread.join().map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
+            let (samples, end) = thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
             all.nanos.extend(samples.nanos);
             last = Some(last.map_or(end, |l| l.max(end)));
         }
         Ok((all, last))
     })?;
-    let first = start.first.lock().expect("not poisoned").context("no thread started")?;
+    let first = start
+        .first
+        .lock()
+        .expect("not poisoned")
+        .context("no thread started")?;
     let elapsed = last.context("no thread ended")? - first;
-    Ok((samples.nanos.len() as f64 / elapsed.as_secs_f64(), samples.stat()))
+    Ok((
+        samples.nanos.len() as f64 / elapsed.as_secs_f64(),
+        samples.stat(),
+    ))
 }
 
 /// `(app, bytes of the app alone, bytes plugged)` for the workload and the counter example.
 fn composed_sizes() -> Result<Vec<(&'static str, usize, usize)>> {
     let mut sizes = Vec::new();
-    for (name, app) in [("bench workload (draft3)", wasm::WORKLOAD_DRAFT3), ("counter example", wasm::COUNTER)] {
-        let composed = virt_store::plug(app, virt_store::PROVIDER).with_context(|| format!("cannot plug the {name}"))?;
+    for (name, app) in [
+        ("bench workload (draft3)", wasm::WORKLOAD_DRAFT3),
+        ("counter example", wasm::COUNTER),
+    ] {
+        let composed = virt_store::plug(app, virt_store::PROVIDER)
+            .with_context(|| format!("cannot plug the {name}"))?;
         sizes.push((name, app.len(), composed.len()));
     }
     Ok(sizes)
@@ -452,7 +659,8 @@ fn composed_sizes() -> Result<Vec<(&'static str, usize, usize)>> {
 fn write_between_markers(path: &Path, section: &str, markdown: &str) -> Result<()> {
     let begin = format!("<!-- bench:{section}:begin -->");
     let end = format!("<!-- bench:{section}:end -->");
-    let doc = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let doc = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
     let (Some(from), Some(to)) = (doc.find(&begin), doc.find(&end)) else {
         bail!("`{}` has no `{begin}` ... `{end}` markers", path.display());
     };

@@ -23,7 +23,13 @@ fn time<T>(nanos: &mut Vec<u64>, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Engine options for a durability setting.
 pub fn options(durable: bool) -> Options {
-    Options { durability: if durable { Durability::Sync } else { Durability::NoSync } }
+    Options {
+        durability: if durable {
+            Durability::Sync
+        } else {
+            Durability::NoSync
+        },
+    }
 }
 
 /// The engine on a directory, as the provider uses it.
@@ -109,7 +115,11 @@ impl NativeStore for EngineStore {
             }
             "set-many" => {
                 for b in work.batch_calls() {
-                    let entries: Vec<(String, Vec<u8>)> = work.batch_keys(b).into_iter().map(|k| (k, value.clone())).collect();
+                    let entries: Vec<(String, Vec<u8>)> = work
+                        .batch_keys(b)
+                        .into_iter()
+                        .map(|k| (k, value.clone()))
+                        .collect();
                     time(&mut nanos, || Ok(bucket.set_many(&entries)?))?;
                 }
             }
@@ -129,7 +139,10 @@ impl NativeStore for EngineStore {
             }
             other => bail!("unknown operation `{other}`"),
         }
-        Ok(Samples { nanos, syncs: Some(engine::sync_count() - syncs) })
+        Ok(Samples {
+            nanos,
+            syncs: Some(engine::sync_count() - syncs),
+        })
     }
 }
 
@@ -138,7 +151,12 @@ impl NativeStore for EngineStore {
 pub fn engine_opens(dir: &Path, n: usize) -> Result<Samples> {
     let mut nanos = Vec::new();
     for _ in 0..n {
-        time(&mut nanos, || Ok(Store::open_deferred(std::sync::Arc::new(engine::StdFs), dir, options(true)).bucket("")?))?;
+        time(&mut nanos, || {
+            Ok(
+                Store::open_deferred(std::sync::Arc::new(engine::StdFs), dir, options(true))
+                    .bucket("")?,
+            )
+        })?;
     }
     Ok(Samples { nanos, syncs: None })
 }
@@ -148,7 +166,8 @@ pub struct Sqlite {
     conn: Connection,
 }
 
-const CREATE: &str = "CREATE TABLE IF NOT EXISTS kv (bucket TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
+const CREATE: &str =
+    "CREATE TABLE IF NOT EXISTS kv (bucket TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
                       version INTEGER NOT NULL, PRIMARY KEY (bucket, key))";
 const SET: &str = "INSERT INTO kv VALUES ('', ?1, ?2, 1) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value, version = version + 1";
 const GET: &str = "SELECT value FROM kv WHERE bucket = '' AND key = ?1";
@@ -157,7 +176,8 @@ impl Sqlite {
     /// Opens (creating if need be) the database at `path`: WAL, and `synchronous=FULL` when
     /// durable, `OFF` when not.
     pub fn open(path: &Path, durable: bool) -> Result<Self> {
-        let conn = Connection::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
         conn.busy_timeout(Duration::from_secs(60))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "OFF" })?;
@@ -169,10 +189,12 @@ impl Sqlite {
     pub fn populate(&mut self, keys: usize, value: &[u8]) -> Result<()> {
         let tx = self.conn.transaction()?;
         for i in 0..keys {
-            tx.prepare_cached("INSERT INTO kv VALUES ('', ?1, ?2, 1)")?.execute(params![format!("pre:{i}"), value])?;
+            tx.prepare_cached("INSERT INTO kv VALUES ('', ?1, ?2, 1)")?
+                .execute(params![format!("pre:{i}"), value])?;
         }
         tx.commit()?;
-        self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+        self.conn
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
         Ok(())
     }
 }
@@ -185,12 +207,21 @@ impl NativeStore for Sqlite {
         match op {
             "set" => {
                 for i in work.keys() {
-                    time(&mut nanos, || Ok(conn.prepare_cached(SET)?.execute(params![work.key(i), value])?))?;
+                    time(&mut nanos, || {
+                        Ok(conn
+                            .prepare_cached(SET)?
+                            .execute(params![work.key(i), value])?)
+                    })?;
                 }
             }
             "get" => {
                 for i in work.keys() {
-                    let got = time(&mut nanos, || Ok(conn.prepare_cached(GET)?.query_row([work.key(i)], |r| r.get::<_, Vec<u8>>(0)).optional()?))?;
+                    let got = time(&mut nanos, || {
+                        Ok(conn
+                            .prepare_cached(GET)?
+                            .query_row([work.key(i)], |r| r.get::<_, Vec<u8>>(0))
+                            .optional()?)
+                    })?;
                     if got.map(|v| v.len()) != Some(work.size) {
                         bail!("SQLite: get `{}` did not return the value set", work.key(i));
                     }
@@ -198,7 +229,11 @@ impl NativeStore for Sqlite {
             }
             "exists" => {
                 for i in work.keys() {
-                    let found = time(&mut nanos, || Ok(conn.prepare_cached("SELECT 1 FROM kv WHERE bucket = '' AND key = ?1")?.exists([work.key(i)])?))?;
+                    let found = time(&mut nanos, || {
+                        Ok(conn
+                            .prepare_cached("SELECT 1 FROM kv WHERE bucket = '' AND key = ?1")?
+                            .exists([work.key(i)])?)
+                    })?;
                     if !found {
                         bail!("SQLite: `{}` does not exist", work.key(i));
                     }
@@ -222,8 +257,12 @@ impl NativeStore for Sqlite {
                 let key = work.cas_key();
                 for _ in 0..work.count {
                     time(&mut nanos, || loop {
-                        let version: Option<i64> =
-                            conn.prepare_cached("SELECT version FROM kv WHERE bucket = '' AND key = ?1")?.query_row([&key], |r| r.get(0)).optional()?;
+                        let version: Option<i64> = conn
+                            .prepare_cached(
+                                "SELECT version FROM kv WHERE bucket = '' AND key = ?1",
+                            )?
+                            .query_row([&key], |r| r.get(0))
+                            .optional()?;
                         let changed = match version {
                             Some(v) => conn
                                 .prepare_cached("UPDATE kv SET value = ?1, version = version + 1 WHERE bucket = '' AND key = ?2 AND version = ?3")?
@@ -273,7 +312,11 @@ impl NativeStore for Sqlite {
                         let tx = conn.transaction()?;
                         let mut found = 0;
                         for key in &keys {
-                            found += tx.prepare_cached(GET)?.query_row([key], |r| r.get::<_, Vec<u8>>(0)).optional()?.is_some() as usize;
+                            found += tx
+                                .prepare_cached(GET)?
+                                .query_row([key], |r| r.get::<_, Vec<u8>>(0))
+                                .optional()?
+                                .is_some() as usize;
                         }
                         tx.commit()?;
                         Ok(found)
@@ -285,7 +328,11 @@ impl NativeStore for Sqlite {
             }
             "delete" => {
                 for i in work.keys() {
-                    time(&mut nanos, || Ok(conn.prepare_cached("DELETE FROM kv WHERE bucket = '' AND key = ?1")?.execute([work.key(i)])?))?;
+                    time(&mut nanos, || {
+                        Ok(conn
+                            .prepare_cached("DELETE FROM kv WHERE bucket = '' AND key = ?1")?
+                            .execute([work.key(i)])?)
+                    })?;
                 }
             }
             other => bail!("unknown operation `{other}`"),

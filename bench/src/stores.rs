@@ -29,17 +29,25 @@ impl Stores {
     pub fn new(root: PathBuf) -> Result<Self> {
         let scratch = root.join("scratch");
         if scratch.exists() {
-            std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear `{}`", scratch.display()))?;
+            std::fs::remove_dir_all(&scratch)
+                .with_context(|| format!("cannot clear `{}`", scratch.display()))?;
         }
-        std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create `{}`", scratch.display()))?;
+        std::fs::create_dir_all(&scratch)
+            .with_context(|| format!("cannot create `{}`", scratch.display()))?;
         let root = root.canonicalize()?;
-        Ok(Self { root, populated: Mutex::new(Vec::new()) })
+        Ok(Self {
+            root,
+            populated: Mutex::new(Vec::new()),
+        })
     }
 
     /// Fails now, rather than hours into a run, if the stores of `sizes` that are not built yet
     /// would not fit on the disk.
     pub fn preflight(&self, sizes: &[usize]) -> Result<()> {
-        let missing: usize = sizes.iter().filter(|keys| read_manifest(&self.root.join(format!("engine-{keys}"))).is_none()).sum();
+        let missing: usize = sizes
+            .iter()
+            .filter(|keys| read_manifest(&self.root.join(format!("engine-{keys}"))).is_none())
+            .sum();
         check_space(&self.root, missing)
     }
 
@@ -65,13 +73,20 @@ impl Stores {
             eprintln!("bench: the {keys}-key store has grown by {extra} keys; rebuilding it");
         }
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove `{}`", dir.display()))?;
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove `{}`", dir.display()))?;
         }
         check_space(&self.root, keys)?;
-        eprintln!("bench: populating {keys} keys natively into `{}`", store.display());
+        eprintln!(
+            "bench: populating {keys} keys natively into `{}`",
+            store.display()
+        );
         let started = Instant::now();
         populate_engine(&store, keys)?;
-        self.populated.lock().expect("not poisoned").push(("engine", keys, started.elapsed()));
+        self.populated
+            .lock()
+            .expect("not poisoned")
+            .push(("engine", keys, started.elapsed()));
         write_manifest(&dir, 0)?;
         Ok(store)
     }
@@ -89,13 +104,25 @@ impl Stores {
         let done = self.root.join(format!("sqlite-{keys}.complete"));
         if !done.exists() {
             let _ = std::fs::remove_file(&pristine);
-            eprintln!("bench: populating {keys} keys into `{}`", pristine.display());
+            eprintln!(
+                "bench: populating {keys} keys into `{}`",
+                pristine.display()
+            );
             let started = Instant::now();
             Sqlite::open(&pristine, false)?.populate(keys, &[b'p'; PRESET_VALUE])?;
-            self.populated.lock().expect("not poisoned").push(("SQLite", keys, started.elapsed()));
+            self.populated
+                .lock()
+                .expect("not poisoned")
+                .push(("SQLite", keys, started.elapsed()));
             std::fs::write(&done, "")?;
         }
-        std::fs::copy(&pristine, dest).with_context(|| format!("cannot copy `{}` to `{}`", pristine.display(), dest.display()))?;
+        std::fs::copy(&pristine, dest).with_context(|| {
+            format!(
+                "cannot copy `{}` to `{}`",
+                pristine.display(),
+                dest.display()
+            )
+        })?;
         Ok(())
     }
 }
@@ -106,15 +133,29 @@ pub const BYTES_PER_KEY: u64 = 9 * 1024;
 
 /// Refuses to populate `keys` keys where the disk cannot hold them, rather than fill it.
 fn check_space(root: &Path, keys: usize) -> Result<()> {
-    check_free(root, keys as u64 * BYTES_PER_KEY, &format!("{keys} keys to populate"))
+    check_free(
+        root,
+        keys as u64 * BYTES_PER_KEY,
+        &format!("{keys} keys to populate"),
+    )
 }
 
 /// Fails if the disk of `root` has less than `needed` bytes free (`what` says for what).
 /// Skipped where `df` is missing or says something else.
 pub fn check_free(root: &Path, needed: u64, what: &str) -> Result<()> {
-    let Ok(output) = std::process::Command::new("df").arg("-Pk").arg(root).output() else { return Ok(()) };
+    let Ok(output) = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(root)
+        .output()
+    else {
+        return Ok(());
+    };
     let text = String::from_utf8_lossy(&output.stdout);
-    let free = text.lines().nth(1).and_then(|line| line.split_whitespace().nth(3)).and_then(|kib| kib.parse::<u64>().ok());
+    let free = text
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|kib| kib.parse::<u64>().ok());
     match free {
         Some(kib) if kib * 1024 < needed => anyhow::bail!(
             "{what} need about {:.1} GB on disk and `{}` has {:.1} GB free; free some space, or leave sizes out (`--sizes`, `--values`)",
@@ -128,14 +169,18 @@ pub fn check_free(root: &Path, needed: u64, what: &str) -> Result<()> {
 
 /// The in-memory host's preset: the same keys and values.
 pub fn in_memory_preset(keys: usize) -> HashMap<String, Vec<u8>> {
-    (0..keys).map(|i| (format!("pre:{i}"), vec![b'p'; PRESET_VALUE])).collect()
+    (0..keys)
+        .map(|i| (format!("pre:{i}"), vec![b'p'; PRESET_VALUE]))
+        .collect()
 }
 
 /// Fills a new engine store at `dir`, on as many threads as there are cores.
 fn populate_engine(dir: &Path, keys: usize) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let store = Store::open(dir, options(false))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
@@ -150,7 +195,9 @@ fn populate_engine(dir: &Path, keys: usize) -> Result<()> {
             })
             .collect::<Result<_>>()?;
         for worker in workers {
-            worker.join().map_err(|_| anyhow::anyhow!("a populating thread panicked"))??;
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a populating thread panicked"))??;
         }
         Ok(())
     })
@@ -169,5 +216,6 @@ fn read_manifest(dir: &Path) -> Option<usize> {
 
 fn write_manifest(dir: &Path, extra: usize) -> Result<()> {
     let text = format!("{}\nextra {extra}\n", engine::FORMAT_MARKER.trim_end());
-    std::fs::write(dir.join("manifest"), text).with_context(|| format!("cannot write `{}`", dir.join("manifest").display()))
+    std::fs::write(dir.join("manifest"), text)
+        .with_context(|| format!("cannot write `{}`", dir.join("manifest").display()))
 }

@@ -23,7 +23,8 @@ use wasmtime_wasi_keyvalue::{WasiKeyValue, WasiKeyValueCtx, WasiKeyValueCtxBuild
 /// The workload on `wasi:keyvalue@0.2.0-draft` (both stores serve it).
 pub const WORKLOAD_DRAFT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/workload_draft.wasm"));
 /// The workload on `wasi:keyvalue@0.2.0-draft3` (for CAS, which `draft` lacks).
-pub const WORKLOAD_DRAFT3: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/workload_draft3.wasm"));
+pub const WORKLOAD_DRAFT3: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/workload_draft3.wasm"));
 /// The counter example, for the composed-size figure.
 pub const COUNTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/counter.wasm"));
 
@@ -91,21 +92,49 @@ impl Wasm {
         })
         .map_err(wasmtime_error)?;
 
-        let compile = |linker: &Linker<Host>, bytes: &[u8], what: &str| -> Result<CommandPre<Host>> {
-            let component = Component::new(&engine, bytes).map_err(wasmtime_error).with_context(|| format!("cannot compile {what}"))?;
-            let pre = linker.instantiate_pre(&component).and_then(CommandPre::new);
-            pre.map_err(wasmtime_error).with_context(|| format!("cannot link {what}"))
+        let compile =
+            |linker: &Linker<Host>, bytes: &[u8], what: &str| -> Result<CommandPre<Host>> {
+                let component = Component::new(&engine, bytes)
+                    .map_err(wasmtime_error)
+                    .with_context(|| format!("cannot compile {what}"))?;
+                let pre = linker.instantiate_pre(&component).and_then(CommandPre::new);
+                pre.map_err(wasmtime_error)
+                    .with_context(|| format!("cannot link {what}"))
+            };
+        let plug = |app: &[u8]| {
+            virt_store::plug(app, virt_store::PROVIDER)
+                .context("cannot plug the provider into the workload")
         };
-        let plug = |app: &[u8]| virt_store::plug(app, virt_store::PROVIDER).context("cannot plug the provider into the workload");
         let wasm = Self {
-            provider: compile(&linker, &plug(WORKLOAD_DRAFT)?, "the plugged draft workload")?,
-            provider_draft3: compile(&linker, &plug(WORKLOAD_DRAFT3)?, "the plugged draft3 workload")?,
-            in_memory: compile(&in_memory_linker, WORKLOAD_DRAFT, "the draft workload on the in-memory host")?,
+            provider: compile(
+                &linker,
+                &plug(WORKLOAD_DRAFT)?,
+                "the plugged draft workload",
+            )?,
+            provider_draft3: compile(
+                &linker,
+                &plug(WORKLOAD_DRAFT3)?,
+                "the plugged draft3 workload",
+            )?,
+            in_memory: compile(
+                &in_memory_linker,
+                WORKLOAD_DRAFT,
+                "the draft workload on the in-memory host",
+            )?,
         };
 
         let scratch = tempfile::tempdir()?;
         let args = ["--ops", "set", "--count", "1"].map(String::from).to_vec();
-        let outcome = wasm.run(Program::Provider, Invocation { args, durable: true, data: Some(scratch.path()), preset: None, start: None })?;
+        let outcome = wasm.run(
+            Program::Provider,
+            Invocation {
+                args,
+                durable: true,
+                data: Some(scratch.path()),
+                preset: None,
+                start: None,
+            },
+        )?;
         if outcome.syncs == 0 {
             bail!("a durable set through the provider counted no syncs: is `{FILESYSTEM_TYPES}` still the version wasmtime-wasi links?");
         }
@@ -126,8 +155,14 @@ impl Wasm {
             let mut wasi = WasiCtxBuilder::new();
             // Before the preopens, which take the setting when they are added (see run.rs).
             wasi.allow_blocking_current_thread(true);
-            wasi.arg("workload").args(&invocation.args).stdout(stdout.clone()).stderr(stderr.clone());
-            wasi.env("VIRT_STORE_SYNC", if invocation.durable { "on" } else { "off" });
+            wasi.arg("workload")
+                .args(&invocation.args)
+                .stdout(stdout.clone())
+                .stderr(stderr.clone());
+            wasi.env(
+                "VIRT_STORE_SYNC",
+                if invocation.durable { "on" } else { "off" },
+            );
             if let Some(dir) = invocation.data {
                 wasi.preopened_dir(dir, "/data", FsPerms::ReadWrite)
                     .map_err(wasmtime_error)
@@ -137,12 +172,19 @@ impl Wasm {
             if let Some(preset) = invocation.preset {
                 keyvalue = keyvalue.in_memory_data(preset.clone());
             }
-            let host = Host { wasi: wasi.build(), table: ResourceTable::new(), keyvalue: keyvalue.build(), syncs: 0 };
+            let host = Host {
+                wasi: wasi.build(),
+                table: ResourceTable::new(),
+                keyvalue: keyvalue.build(),
+                syncs: 0,
+            };
             let mut store = Store::new(pre.engine(), host);
             let started = Instant::now();
             let command = pre.instantiate(&mut store);
             instantiate = started.elapsed();
-            let command = command.map_err(wasmtime_error).context("cannot instantiate the workload")?;
+            let command = command
+                .map_err(wasmtime_error)
+                .context("cannot instantiate the workload")?;
             Ok((store, command))
         })();
         // Called even after a failure, so that no other instance waits forever.
@@ -165,9 +207,17 @@ impl Wasm {
             },
         };
         if let Some(failure) = failure {
-            bail!("the workload ({program:?} {}) {failure}: {}", invocation.args.join(" "), stderr.trim_end());
+            bail!(
+                "the workload ({program:?} {}) {failure}: {}",
+                invocation.args.join(" "),
+                stderr.trim_end()
+            );
         }
-        Ok(Outcome { stdout, syncs, instantiate })
+        Ok(Outcome {
+            stdout,
+            syncs,
+            instantiate,
+        })
     }
 }
 
@@ -176,17 +226,27 @@ impl Wasm {
 fn count_syncs(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let mut types = linker.instance(FILESYSTEM_TYPES)?;
-    for (name, data_only) in [("[method]descriptor.sync", false), ("[method]descriptor.sync-data", true)] {
-        types.func_wrap(name, move |mut store: StoreContextMut<'_, Host>, (fd,): (Resource<fs::Descriptor>,)| {
-            let host = store.data_mut();
-            host.syncs += 1;
-            let mut view = host.filesystem();
-            let result = if data_only { fs::HostDescriptor::sync_data(&mut view, fd) } else { fs::HostDescriptor::sync(&mut view, fd) };
-            Ok((match result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
-            },))
-        })?;
+    for (name, data_only) in [
+        ("[method]descriptor.sync", false),
+        ("[method]descriptor.sync-data", true),
+    ] {
+        types.func_wrap(
+            name,
+            move |mut store: StoreContextMut<'_, Host>, (fd,): (Resource<fs::Descriptor>,)| {
+                let host = store.data_mut();
+                host.syncs += 1;
+                let mut view = host.filesystem();
+                let result = if data_only {
+                    fs::HostDescriptor::sync_data(&mut view, fd)
+                } else {
+                    fs::HostDescriptor::sync(&mut view, fd)
+                };
+                Ok((match result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(fs::Host::convert_error_code(&mut view, e)?),
+                },))
+            },
+        )?;
     }
     linker.allow_shadowing(false);
     Ok(())
@@ -203,7 +263,10 @@ pub struct Host {
 
 impl WasiView for Host {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

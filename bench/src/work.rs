@@ -5,7 +5,17 @@ use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 
 /// The operations of a case, in the order they run (a full scan first, before the case writes).
-pub const OPS: [&str; 9] = ["list", "set", "get", "exists", "increment", "cas", "set-many", "get-many", "delete"];
+pub const OPS: [&str; 9] = [
+    "list",
+    "set",
+    "get",
+    "exists",
+    "increment",
+    "cas",
+    "set-many",
+    "get-many",
+    "delete",
+];
 
 /// The single-key operations.
 pub const SINGLE_KEY: [&str; 6] = ["get", "set", "delete", "exists", "increment", "cas"];
@@ -99,7 +109,9 @@ impl Work {
 
     /// The keys of batch call `b`.
     pub fn batch_keys(&self, b: usize) -> Vec<String> {
-        (b * self.batch..(b + 1) * self.batch).map(|i| format!("{}b{i}", self.prefix)).collect()
+        (b * self.batch..(b + 1) * self.batch)
+            .map(|i| format!("{}b{i}", self.prefix))
+            .collect()
     }
 
     /// The counter's key.
@@ -138,7 +150,11 @@ impl Samples {
     /// Adds `other`'s calls and syncs to these.
     pub fn absorb(&mut self, other: Samples) {
         let empty = self.nanos.is_empty() && self.syncs.is_none();
-        self.syncs = if empty { other.syncs } else { self.syncs.zip(other.syncs).map(|(a, b)| a + b) };
+        self.syncs = if empty {
+            other.syncs
+        } else {
+            self.syncs.zip(other.syncs).map(|(a, b)| a + b)
+        };
         self.nanos.extend(other.nanos);
     }
 
@@ -146,7 +162,12 @@ impl Samples {
     pub fn stat(&self) -> Stat {
         let mut sorted = self.nanos.clone();
         sorted.sort_unstable();
-        let at = |q: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0);
+        let at = |q: f64| {
+            sorted
+                .get(((sorted.len().max(1) - 1) as f64 * q).round() as usize)
+                .copied()
+                .unwrap_or(0)
+        };
         let n = sorted.len();
         let total: u64 = sorted.iter().sum();
         Stat {
@@ -194,12 +215,20 @@ pub fn parse(stdout: &str, syncs: Option<u64>) -> Result<BTreeMap<String, Sample
             continue;
         }
         let op = fields.next().context("a `lat` line without an operation")?;
-        let nanos = fields.map(|f| f.parse::<u64>().with_context(|| format!("bad latency `{f}` for `{op}`"))).collect::<Result<Vec<_>>>()?;
+        let nanos = fields
+            .map(|f| {
+                f.parse::<u64>()
+                    .with_context(|| format!("bad latency `{f}` for `{op}`"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         samples.insert(op.to_owned(), Samples { nanos, syncs: None });
     }
     if let Some(syncs) = syncs {
         if samples.len() != 1 {
-            bail!("syncs can be charged only to a run of one operation, not {:?}", samples.keys().collect::<Vec<_>>());
+            bail!(
+                "syncs can be charged only to a run of one operation, not {:?}",
+                samples.keys().collect::<Vec<_>>()
+            );
         }
         samples.values_mut().for_each(|s| s.syncs = Some(syncs));
     }
@@ -208,5 +237,9 @@ pub fn parse(stdout: &str, syncs: Option<u64>) -> Result<BTreeMap<String, Sample
 
 /// The `op` of [`OPS`] (or `open`) as a `'static` name.
 pub fn op_name(op: &str) -> Result<&'static str> {
-    OPS.iter().chain(&["open"]).find(|o| **o == op).copied().with_context(|| format!("unknown operation `{op}`"))
+    OPS.iter()
+        .chain(&["open"])
+        .find(|o| **o == op)
+        .copied()
+        .with_context(|| format!("unknown operation `{op}`"))
 }

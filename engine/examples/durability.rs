@@ -10,7 +10,9 @@ use engine::{sync_count, Durability, Options, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let temp = tempfile::tempdir()?;
-    let root = std::env::args().nth(1).map_or_else(|| temp.path().to_path_buf(), Into::into);
+    let root = std::env::args()
+        .nth(1)
+        .map_or_else(|| temp.path().to_path_buf(), Into::into);
     println!("| operation | durability | µs/op | syncs/op |");
     println!("|---|---|---:|---:|");
     for (durability, n) in [(Durability::NoSync, 2000), (Durability::Sync, 200)] {
@@ -18,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&dir)?;
         let bucket = Store::open(&dir, Options { durability })?.bucket("")?;
         let value = vec![7u8; 100];
-        let report = |name: &str, ops: usize, f: &mut dyn FnMut(usize) -> engine::Result<()>| -> engine::Result<()> {
+        let report = |name: &str,
+                      ops: usize,
+                      f: &mut dyn FnMut(usize) -> engine::Result<()>|
+         -> engine::Result<()> {
             let syncs = sync_count();
             let start = Instant::now();
             for i in 0..ops {
@@ -29,13 +34,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("| {name} | {durability:?} | {micros:.1} | {per:.2} |");
             Ok(())
         };
-        report("set (new key)", n, &mut |i| bucket.set(&format!("k{i}"), &value))?;
-        report("set (overwrite)", n, &mut |i| bucket.set(&format!("k{i}"), &value))?;
+        report("set (new key)", n, &mut |i| {
+            bucket.set(&format!("k{i}"), &value)
+        })?;
+        report("set (overwrite)", n, &mut |i| {
+            bucket.set(&format!("k{i}"), &value)
+        })?;
         report("get", n, &mut |i| bucket.get(&format!("k{i}")).map(drop))?;
-        report("increment", n, &mut |_| bucket.increment("counter", 1).map(drop))?;
+        report("increment", n, &mut |_| {
+            bucket.increment("counter", 1).map(drop)
+        })?;
         report("delete", n, &mut |i| bucket.delete(&format!("k{i}")))?;
-        let batch: Vec<(String, Vec<u8>)> = (0..1000).map(|i| (format!("b{i}"), value.clone())).collect();
-        report("set-many of 1,000 keys (one call)", 1, &mut |_| bucket.set_many(&batch))?;
+        let batch: Vec<(String, Vec<u8>)> = (0..1000)
+            .map(|i| (format!("b{i}"), value.clone()))
+            .collect();
+        report("set-many of 1,000 keys (one call)", 1, &mut |_| {
+            bucket.set_many(&batch)
+        })?;
     }
     Ok(())
 }

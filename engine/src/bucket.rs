@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
+use crate::fs::{FileSystem, Kind};
 use crate::keydir::{KeyDir, Read, Snapshot, Staged, Syncs};
 use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use crate::names::{key_hash, Version, TMP_DIR};
 use crate::sync::{sync_dir, Durability};
-use crate::fs::{FileSystem, Kind};
 
 /// Sets (one per key of a `set_many`) and increments sweep `tmp/` once in this many, on average;
 /// deletes and swaps never do (a swap that fails leaves nothing behind, and deletes stage nothing).
@@ -36,7 +36,12 @@ pub struct Bucket {
 impl Bucket {
     pub(crate) fn new(fs: Arc<dyn FileSystem>, dir: PathBuf, durability: Durability) -> Bucket {
         let tmp = dir.join(TMP_DIR);
-        Bucket { fs, dir, tmp, durability }
+        Bucket {
+            fs,
+            dir,
+            tmp,
+            durability,
+        }
     }
 
     /// The filesystem the bucket is on.
@@ -56,7 +61,11 @@ impl Bucket {
 
     /// Whether `key` has a value.
     pub fn exists(&self, key: &str) -> Result<bool> {
-        Ok(!self.key_dir(key)?.snapshot(Read::Version)?.version.is_tombstone())
+        Ok(!self
+            .key_dir(key)?
+            .snapshot(Read::Version)?
+            .version
+            .is_tombstone())
     }
 
     /// Sets `key` to `value`.
@@ -74,8 +83,14 @@ impl Bucket {
     /// new value, stored as ASCII base-10 text.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
         let parse = |text: &str| text.parse::<i64>().ok().map(i128::from);
-        self.add(key, i128::from(delta), parse, i128::from(i64::MIN)..=i128::from(i64::MAX), "an integer")
-            .map(|n| n as i64)
+        self.add(
+            key,
+            i128::from(delta),
+            parse,
+            i128::from(i64::MIN)..=i128::from(i64::MAX),
+            "an integer",
+        )
+        .map(|n| n as i64)
     }
 
     /// [`Bucket::increment`] for counters that are never negative (`wasi:keyvalue@0.2.0-draft`):
@@ -83,8 +98,14 @@ impl Bucket {
     pub fn increment_unsigned(&self, key: &str, delta: u64) -> Result<u64> {
         // Rust's u64 parser, as wasmtime's host uses: "-0" is refused, not read as 0.
         let parse = |text: &str| text.parse::<u64>().ok().map(i128::from);
-        self.add(key, i128::from(delta), parse, 0..=i128::from(u64::MAX), "a non-negative integer")
-            .map(|n| n as u64)
+        self.add(
+            key,
+            i128::from(delta),
+            parse,
+            0..=i128::from(u64::MAX),
+            "a non-negative integer",
+        )
+        .map(|n| n as u64)
     }
 
     /// Adds `delta` to the integer at `key`, read by `parse`; the sum must lie in `range`.
@@ -105,13 +126,25 @@ impl Bucket {
                 Some(bytes) => std::str::from_utf8(bytes)
                     .ok()
                     .and_then(&parse)
-                    .ok_or_else(|| Error::NotANumber { key: KeyDisplay::new(key), expected })?,
+                    .ok_or_else(|| Error::NotANumber {
+                        key: KeyDisplay::new(key),
+                        expected,
+                    })?,
             };
             let new = current + delta;
             if !range.contains(&new) {
-                return Err(Error::Overflow { key: KeyDisplay::new(key), delta });
+                return Err(Error::Overflow {
+                    key: KeyDisplay::new(key),
+                    delta,
+                });
             }
-            let staged = Staged::write(self.fs(), &self.tmp, key, new.to_string().as_bytes(), self.syncs_files())?;
+            let staged = Staged::write(
+                self.fs(),
+                &self.tmp,
+                key,
+                new.to_string().as_bytes(),
+                self.syncs_files(),
+            )?;
             if key_dir.commit(&snapshot, Some(staged), &self.tmp, &mut syncs)? {
                 self.maybe_sweep();
                 return Ok(new);
@@ -128,7 +161,9 @@ impl Bucket {
 
     /// The current version of `key`, for a compare-and-swap (cheaper: no value read).
     pub fn version(&self, key: &str) -> Result<CasVersion> {
-        Ok(CasVersion(self.key_dir(key)?.snapshot(Read::Version)?.version))
+        Ok(CasVersion(
+            self.key_dir(key)?.snapshot(Read::Version)?.version,
+        ))
     }
 
     /// Sets `key` to `value` if its version is still `expected`. Returns false, changing
@@ -137,7 +172,12 @@ impl Bucket {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
         let staged = Staged::write(self.fs(), &self.tmp, key, value, self.syncs_files())?;
-        key_dir.commit(&Snapshot::at(expected.0), Some(staged), &self.tmp, &mut self.syncs_now())
+        key_dir.commit(
+            &Snapshot::at(expected.0),
+            Some(staged),
+            &self.tmp,
+            &mut self.syncs_now(),
+        )
     }
 
     /// The values of `keys`, in order.
@@ -159,7 +199,9 @@ impl Bucket {
             check_value(key, value)?;
         }
         if self.durability == Durability::NoSync {
-            return entries.iter().try_for_each(|(key, value)| self.set(key, value));
+            return entries
+                .iter()
+                .try_for_each(|(key, value)| self.set(key, value));
         }
         // Group commit: write every value file, sync them one after the other, commit every key,
         // then sync each touched directory once.
@@ -204,8 +246,13 @@ impl Bucket {
             // A temporary removed by another sweeper while listing is one less to remove.
             let Ok(name) = name else { continue };
             let path = self.tmp.join(name);
-            let Ok(modified) = self.fs.modified(&path) else { continue };
-            if now.duration_since(modified).is_ok_and(|age| age >= older_than) {
+            let Ok(modified) = self.fs.modified(&path) else {
+                continue;
+            };
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age >= older_than)
+            {
                 let gone = match self.fs.kind(&path) {
                     Ok(Kind::Dir) => self.fs.remove_dir_all(&path),
                     _ => self.fs.remove_file(&path),
@@ -231,8 +278,18 @@ impl Bucket {
     /// another write got there first.
     pub(crate) fn delete_version(&self, dir: &Path, version: Version) -> Result<bool> {
         let shard = dir.parent().unwrap_or(&self.dir).to_path_buf();
-        let key_dir = KeyDir { fs: self.fs(), key: "", shard, dir: dir.to_path_buf() };
-        key_dir.commit(&Snapshot::at(version), None, &self.tmp, &mut self.syncs_now())
+        let key_dir = KeyDir {
+            fs: self.fs(),
+            key: "",
+            shard,
+            dir: dir.to_path_buf(),
+        };
+        key_dir.commit(
+            &Snapshot::at(version),
+            None,
+            &self.tmp,
+            &mut self.syncs_now(),
+        )
     }
 
     pub(crate) fn key_dir<'a>(&'a self, key: &'a str) -> Result<KeyDir<'a>> {
@@ -240,12 +297,23 @@ impl Bucket {
         let hash = key_hash(key);
         let shard = self.dir.join(&hash[..2]);
         let dir = shard.join(&hash);
-        Ok(KeyDir { fs: self.fs(), key, shard, dir })
+        Ok(KeyDir {
+            fs: self.fs(),
+            key,
+            shard,
+            dir,
+        })
     }
 
     /// Sets `key`, committing `staged` first if given (already written and synced), then fresh
     /// value files for each retry.
-    fn set_with(&self, key: &str, value: &[u8], mut staged: Option<Staged<'_>>, syncs: &mut Syncs) -> Result<()> {
+    fn set_with(
+        &self,
+        key: &str,
+        value: &[u8],
+        mut staged: Option<Staged<'_>>,
+        syncs: &mut Syncs,
+    ) -> Result<()> {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
         for _ in 0..MAX_ATTEMPTS {
@@ -266,7 +334,9 @@ impl Bucket {
         let key_dir = self.key_dir(key)?;
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Version)?;
-            if snapshot.version.is_tombstone() || key_dir.commit(&snapshot, None, &self.tmp, syncs)? {
+            if snapshot.version.is_tombstone()
+                || key_dir.commit(&snapshot, None, &self.tmp, syncs)?
+            {
                 return Ok(());
             }
         }
@@ -298,14 +368,20 @@ impl Bucket {
 
 pub(crate) fn check_key(key: &str) -> Result<()> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(Error::KeyTooLong { key: KeyDisplay::new(key), len: key.len() });
+        return Err(Error::KeyTooLong {
+            key: KeyDisplay::new(key),
+            len: key.len(),
+        });
     }
     Ok(())
 }
 
 fn check_value(key: &str, value: &[u8]) -> Result<()> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(Error::ValueTooLarge { key: KeyDisplay::new(key), len: value.len() });
+        return Err(Error::ValueTooLarge {
+            key: KeyDisplay::new(key),
+            len: value.len(),
+        });
     }
     Ok(())
 }
@@ -318,5 +394,8 @@ fn check_batch(len: usize) -> Result<()> {
 }
 
 fn contention(key: &str) -> Error {
-    Error::Contention { key: KeyDisplay::new(key), attempts: MAX_ATTEMPTS }
+    Error::Contention {
+        key: KeyDisplay::new(key),
+        attempts: MAX_ATTEMPTS,
+    }
 }

@@ -49,7 +49,9 @@ pub enum Error {
         len: usize,
     },
     /// A value larger than [`MAX_VALUE_BYTES`].
-    #[error("value of {len} bytes for key {key} is larger than the limit of {MAX_VALUE_BYTES} bytes")]
+    #[error(
+        "value of {len} bytes for key {key} is larger than the limit of {MAX_VALUE_BYTES} bytes"
+    )]
     ValueTooLarge {
         /// The key (shortened for display).
         key: KeyDisplay,
@@ -109,7 +111,9 @@ pub enum Error {
         attempts: u32,
     },
     /// The system gave no randomness for a new file name.
-    #[error("the system's random number source failed ({reason}); the write was not made, retry it")]
+    #[error(
+        "the system's random number source failed ({reason}); the write was not made, retry it"
+    )]
     Random {
         /// What the source said.
         reason: String,
@@ -151,7 +155,10 @@ impl fmt::Display for KeyDisplay {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Attaches the operation and path to an `io::Error`.
-pub(crate) fn io_err(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
+pub(crate) fn io_err(
+    op: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(io::Error) -> Error {
     let path = path.into();
     move |source| Error::Io { op, path, source }
 }

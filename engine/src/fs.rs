@@ -71,7 +71,9 @@ impl FileSystem for StdFs {
             return fs::read(path);
         }
         let mut bytes = Vec::with_capacity(limit.min(1 << 16));
-        fs::File::open(path)?.take(limit as u64).read_to_end(&mut bytes)?;
+        fs::File::open(path)?
+            .take(limit as u64)
+            .read_to_end(&mut bytes)?;
         Ok(bytes)
     }
 

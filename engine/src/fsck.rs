@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::bucket::{Bucket, SWEEP_AGE};
 use crate::error::{io_err, Result};
+use crate::fs::{FileSystem, Kind};
 use crate::keydir::list_names;
 use crate::names::{entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Version, TMP_DIR};
 use crate::record::{self, HEADER_LEN};
 use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
-use crate::fs::{FileSystem, Kind};
 
 /// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
 /// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
@@ -84,7 +84,9 @@ pub enum ProblemKind {
     #[error("key directory in the wrong shard; --repair moves it to lost+found")]
     Misplaced,
     /// A key directory with files but no version pointer: the key cannot be read or written.
-    #[error("no version pointer; --repair makes the key deleted and keeps the files in lost+found")]
+    #[error(
+        "no version pointer; --repair makes the key deleted and keeps the files in lost+found"
+    )]
     NoPointer,
     /// A key directory with several version pointers.
     #[error("{0} version pointers; --repair keeps the newest")]
@@ -93,7 +95,9 @@ pub enum ProblemKind {
     #[error("the current value file is missing; --repair makes the key deleted")]
     MissingValue,
     /// The current version's value file does not decode.
-    #[error("corrupt value file ({0}); --repair makes the key deleted and keeps the file in lost+found")]
+    #[error(
+        "corrupt value file ({0}); --repair makes the key deleted and keeps the file in lost+found"
+    )]
     CorruptValue(String),
     /// The value file holds a key whose hash is not its directory's name.
     #[error("the value file holds another key; --repair makes this key deleted and keeps the file in lost+found")]
@@ -130,7 +134,11 @@ impl Store {
                     report.buckets += 1;
                     self.bucket(&id)?.check(repair, &mut report)?;
                 }
-                _ => report.problems.push(Problem { path, kind: ProblemKind::Foreign, repaired: false }),
+                _ => report.problems.push(Problem {
+                    path,
+                    kind: ProblemKind::Foreign,
+                    repaired: false,
+                }),
             }
         }
         Ok(report)
@@ -164,7 +172,9 @@ impl Bucket {
             match current {
                 Some(v) if v.is_tombstone() => stats.tombstones += 1,
                 Some(v) => {
-                    if let Some((key_len, value_len)) = header(self.fs(), &key_dir.join(v.val_name())) {
+                    if let Some((key_len, value_len)) =
+                        header(self.fs(), &key_dir.join(v.val_name()))
+                    {
                         stats.keys += 1;
                         stats.key_bytes += key_len;
                         stats.value_bytes += value_len;
@@ -193,23 +203,41 @@ impl Bucket {
                 for key in sorted(keys) {
                     let key_dir = path.join(&key);
                     if !is_key_hash(&key) || !is_dir(self.fs(), &key_dir) {
-                        report.problems.push(Problem { path: key_dir, kind: ProblemKind::Foreign, repaired: false });
+                        report.problems.push(Problem {
+                            path: key_dir,
+                            kind: ProblemKind::Foreign,
+                            repaired: false,
+                        });
                     } else if key[..2] != name {
                         let repaired = repair && self.quarantine(&key_dir, &key)?;
-                        report.problems.push(Problem { path: key_dir, kind: ProblemKind::Misplaced, repaired });
+                        report.problems.push(Problem {
+                            path: key_dir,
+                            kind: ProblemKind::Misplaced,
+                            repaired,
+                        });
                     } else {
                         report.keys_checked += 1;
                         self.check_key(&key_dir, &key, repair, report)?;
                     }
                 }
             } else if name != LOST_AND_FOUND_DIR {
-                report.problems.push(Problem { path, kind: ProblemKind::Foreign, repaired: false });
+                report.problems.push(Problem {
+                    path,
+                    kind: ProblemKind::Foreign,
+                    repaired: false,
+                });
             }
         }
         Ok(())
     }
 
-    fn check_key(&self, key_dir: &Path, hash: &str, repair: bool, report: &mut FsckReport) -> Result<()> {
+    fn check_key(
+        &self,
+        key_dir: &Path,
+        hash: &str,
+        repair: bool,
+        report: &mut FsckReport,
+    ) -> Result<()> {
         // States a concurrent rename can fake in one listing (no pointer, two pointers, a value
         // file just superseded) must last through several listings to count as damage.
         let mut last = None;
@@ -230,7 +258,11 @@ impl Bucket {
             }
         }
         let Some(state) = last else { return Ok(()) };
-        let problem = |kind, repaired| Problem { path: key_dir.to_path_buf(), kind, repaired };
+        let problem = |kind, repaired| Problem {
+            path: key_dir.to_path_buf(),
+            kind,
+            repaired,
+        };
 
         let Some(current) = state.pointers.iter().copied().max_by_key(|v| v.seq) else {
             if state.names.is_empty() {
@@ -243,7 +275,9 @@ impl Bucket {
                 return Ok(());
             }
             let repaired = repair && self.tombstone_pointerless(key_dir, hash, &state)?;
-            report.problems.push(problem(ProblemKind::NoPointer, repaired));
+            report
+                .problems
+                .push(problem(ProblemKind::NoPointer, repaired));
             report_foreign(key_dir, &state, report);
             return Ok(());
         };
@@ -258,12 +292,19 @@ impl Bucket {
                     self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
                 }
             }
-            report.problems.push(problem(ProblemKind::SeveralPointers(state.pointers.len()), repaired));
+            report.problems.push(problem(
+                ProblemKind::SeveralPointers(state.pointers.len()),
+                repaired,
+            ));
         }
         // Value files of versions up to the current one, other than the current one, are
         // garbage for good: versions only grow, and an in-flight writer's file is newer. Those of
         // other pointers are not: with several pointers, which one is right is a guess.
-        for v in state.values.iter().filter(|v| v.seq <= current.seq && **v != current && !state.pointers.contains(v)) {
+        for v in state
+            .values
+            .iter()
+            .filter(|v| v.seq <= current.seq && **v != current && !state.pointers.contains(v))
+        {
             if self.fs().remove_file(&key_dir.join(v.val_name())).is_ok() {
                 report.swept += 1;
             }
@@ -282,7 +323,11 @@ impl Bucket {
                 ProblemKind::MissingValue
             }
             Err(e) => {
-                report.problems.push(Problem { path: value_path, kind: ProblemKind::Unreadable(e.to_string()), repaired: false });
+                report.problems.push(Problem {
+                    path: value_path,
+                    kind: ProblemKind::Unreadable(e.to_string()),
+                    repaired: false,
+                });
                 return Ok(());
             }
             Ok(bytes) => match record::decode(&bytes) {
@@ -303,7 +348,9 @@ impl Bucket {
         let value = key_dir.join(current.val_name());
         if let Ok(bytes) = self.fs().read(&value, usize::MAX) {
             let kept = self.lost_and_found(&format!("{hash}.{}", current.val_name()))?;
-            self.fs().write_new(&kept, &bytes, false).map_err(io_err("copy to lost+found", &value))?;
+            self.fs()
+                .write_new(&kept, &bytes, false)
+                .map_err(io_err("copy to lost+found", &value))?;
         }
         self.delete_version(key_dir, current)?;
         Ok(!exists(self.fs(), &key_dir.join(current.cur_name())))
@@ -317,7 +364,9 @@ impl Bucket {
         let newest = state.values.iter().map(|v| v.seq).max().unwrap_or(0);
         let seq = newest.saturating_add(POINTERLESS_SEQ_SKIP);
         let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
-        self.fs().write_new(&pointer, b"", false).map_err(io_err("create", &pointer))?;
+        self.fs()
+            .write_new(&pointer, b"", false)
+            .map_err(io_err("create", &pointer))?;
         for v in &state.values {
             self.keep_in_lost_and_found(key_dir, hash, &v.val_name())?;
         }
@@ -341,14 +390,18 @@ impl Bucket {
     /// Moves a whole key directory into lost+found (for one that no read can reach anyway).
     fn quarantine(&self, key_dir: &Path, hash: &str) -> Result<bool> {
         let to = self.lost_and_found(hash)?;
-        self.fs().rename(key_dir, &to).map_err(io_err("move to lost+found", key_dir))?;
+        self.fs()
+            .rename(key_dir, &to)
+            .map_err(io_err("move to lost+found", key_dir))?;
         Ok(true)
     }
 
     /// A fresh path in the bucket's lost+found directory, named after `what`.
     fn lost_and_found(&self, what: &str) -> Result<PathBuf> {
         let dir = self.dir().join(LOST_AND_FOUND_DIR);
-        self.fs().create_dir_all(&dir).map_err(io_err("create", &dir))?;
+        self.fs()
+            .create_dir_all(&dir)
+            .map_err(io_err("create", &dir))?;
         Ok(dir.join(format!("{what}.{}", temp_name()?)))
     }
 
@@ -381,7 +434,12 @@ struct State {
 
 impl State {
     fn of(names: &[String]) -> State {
-        let mut state = State { names: names.to_vec(), pointers: Vec::new(), values: Vec::new(), foreign: Vec::new() };
+        let mut state = State {
+            names: names.to_vec(),
+            pointers: Vec::new(),
+            values: Vec::new(),
+            foreign: Vec::new(),
+        };
         state.names.sort();
         for name in &state.names {
             match entry(name) {
@@ -396,12 +454,20 @@ impl State {
 
 fn report_foreign(key_dir: &Path, state: &State, report: &mut FsckReport) {
     for name in &state.foreign {
-        report.problems.push(Problem { path: key_dir.join(name), kind: ProblemKind::Foreign, repaired: false });
+        report.problems.push(Problem {
+            path: key_dir.join(name),
+            kind: ProblemKind::Foreign,
+            repaired: false,
+        });
     }
 }
 
 fn unreadable(path: PathBuf, error: &crate::error::Error) -> Problem {
-    Problem { path, kind: ProblemKind::Unreadable(error.to_string()), repaired: false }
+    Problem {
+        path,
+        kind: ProblemKind::Unreadable(error.to_string()),
+        repaired: false,
+    }
 }
 
 /// The identifier of bucket directory `name`, if it is one.

@@ -20,11 +20,11 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
+use crate::fs::FileSystem;
 use crate::limits::MAX_ATTEMPTS;
 use crate::names::{entry, temp_name, Entry, Version};
 use crate::record::{self, HEADER_LEN};
 use crate::sync::{self, sync_dir, sync_file};
-use crate::fs::FileSystem;
 
 /// How many listings in a row may lack a pointer before the key directory is called corrupt.
 /// A healthy directory always has one, so only a listing torn by a concurrent rename misses it.
@@ -56,7 +56,12 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     /// The state a compare-and-swap handle remembers: just the version.
     pub fn at(version: Version) -> Snapshot {
-        Snapshot { version, key: None, value: None, old_values: Vec::new() }
+        Snapshot {
+            version,
+            key: None,
+            value: None,
+            old_values: Vec::new(),
+        }
     }
 }
 
@@ -95,11 +100,18 @@ pub(crate) struct Staged<'a> {
 
 impl<'a> Staged<'a> {
     /// Writes `key` and `value` as a value file under `tmp`, synced when `sync` is set.
-    pub fn write(fs: &'a dyn FileSystem, tmp: &Path, key: &str, value: &[u8], sync: bool) -> Result<Staged<'a>> {
+    pub fn write(
+        fs: &'a dyn FileSystem,
+        tmp: &Path,
+        key: &str,
+        value: &[u8],
+        sync: bool,
+    ) -> Result<Staged<'a>> {
         let path = tmp.join(temp_name()?);
         let staged = Staged { fs, path };
         let bytes = record::encode(key, value);
-        fs.write_new(&staged.path, &bytes, sync).map_err(io_err("write", &staged.path))?;
+        fs.write_new(&staged.path, &bytes, sync)
+            .map_err(io_err("write", &staged.path))?;
         if sync {
             sync::count();
         }
@@ -134,7 +146,9 @@ impl KeyDir<'_> {
         let mut pointerless = 0;
         let mut missing_value: Option<Version> = None;
         loop {
-            let Some(names) = list_names(self.fs, &self.dir)? else { return Ok(absent()) };
+            let Some(names) = list_names(self.fs, &self.dir)? else {
+                return Ok(absent());
+            };
             let empty = names.is_empty();
             let mut current: Option<Version> = None;
             let mut values = Vec::new();
@@ -157,8 +171,16 @@ impl KeyDir<'_> {
                 }
                 continue;
             };
-            let old_values = values.into_iter().filter(|v| v.seq <= version.seq && *v != version).collect();
-            let mut snapshot = Snapshot { version, key: None, value: None, old_values };
+            let old_values = values
+                .into_iter()
+                .filter(|v| v.seq <= version.seq && *v != version)
+                .collect();
+            let mut snapshot = Snapshot {
+                version,
+                key: None,
+                value: None,
+                old_values,
+            };
             if read == Read::Version || version.is_tombstone() {
                 return Ok(snapshot);
             }
@@ -174,7 +196,8 @@ impl KeyDir<'_> {
                 // the value still missing means damage, not a race.
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
                     if missing_value == Some(version) {
-                        return Err(self.corrupt(&path, "the current version's value file is missing".into()));
+                        return Err(self
+                            .corrupt(&path, "the current version's value file is missing".into()));
                     }
                     missing_value = Some(version);
                 }
@@ -186,28 +209,57 @@ impl KeyDir<'_> {
     fn read_value_file(&self, path: &Path, read: Read) -> Result<(String, Option<Vec<u8>>)> {
         if read == Read::Key {
             // Only the header and the key: listings do not pay for values.
-            let prefix = self.fs.read(path, HEADER_LEN + crate::limits::MAX_KEY_BYTES).map_err(io_err("read", path))?;
+            let prefix = self
+                .fs
+                .read(path, HEADER_LEN + crate::limits::MAX_KEY_BYTES)
+                .map_err(io_err("read", path))?;
             let key = record::decode_key(&prefix).map_err(|e| self.corrupt(path, e.to_string()))?;
             return Ok((key.to_owned(), None));
         }
-        let bytes = self.fs.read(path, usize::MAX).map_err(io_err("read", path))?;
+        let bytes = self
+            .fs
+            .read(path, usize::MAX)
+            .map_err(io_err("read", path))?;
         let record = record::decode(&bytes).map_err(|e| self.corrupt(path, e.to_string()))?;
         if record.key != self.key {
-            return Err(Error::Collision { key: KeyDisplay::new(self.key), stored: KeyDisplay::new(record.key) });
+            return Err(Error::Collision {
+                key: KeyDisplay::new(self.key),
+                stored: KeyDisplay::new(record.key),
+            });
         }
         Ok((record.key.to_owned(), Some(record.value.to_vec())))
     }
 
     fn corrupt(&self, path: &Path, reason: String) -> Error {
-        Error::Corrupt { path: path.to_path_buf(), reason }
+        Error::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        }
     }
 
     /// Tries to move the key from version `from` to a new version holding `staged` (a value) or
     /// nothing (a tombstone). Returns false if another write got there first; `staged` is then
     /// consumed either way and the caller stages again to retry.
-    pub fn commit(&self, from: &Snapshot, staged: Option<Staged<'_>>, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
-        let seq = from.version.seq.checked_add(1).ok_or_else(|| self.corrupt(&self.dir, "version counter exhausted".into()))?;
-        let new = Version { seq, nonce: if staged.is_some() { crate::names::nonce()? } else { 0 } };
+    pub fn commit(
+        &self,
+        from: &Snapshot,
+        staged: Option<Staged<'_>>,
+        tmp: &Path,
+        syncs: &mut Syncs,
+    ) -> Result<bool> {
+        let seq = from
+            .version
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| self.corrupt(&self.dir, "version counter exhausted".into()))?;
+        let new = Version {
+            seq,
+            nonce: if staged.is_some() {
+                crate::names::nonce()?
+            } else {
+                0
+            },
+        };
         if from.version == Version::ABSENT {
             return match staged {
                 Some(staged) => self.create(new, staged, tmp, syncs),
@@ -217,7 +269,9 @@ impl KeyDir<'_> {
         }
         let val_path = self.dir.join(new.val_name());
         if let Some(staged) = &staged {
-            self.fs.rename(&staged.path, &val_path).map_err(io_err("move value into", &self.dir))?;
+            self.fs
+                .rename(&staged.path, &val_path)
+                .map_err(io_err("move value into", &self.dir))?;
         }
         let cur_from = self.dir.join(from.version.cur_name());
         match self.fs.rename(&cur_from, &self.dir.join(new.cur_name())) {
@@ -226,13 +280,21 @@ impl KeyDir<'_> {
                 if staged.is_some() {
                     let _ = self.fs.remove_file(&val_path);
                 }
-                return if e.kind() == ErrorKind::NotFound { Ok(false) } else { Err(io_err("commit", &cur_from)(e)) };
+                return if e.kind() == ErrorKind::NotFound {
+                    Ok(false)
+                } else {
+                    Err(io_err("commit", &cur_from)(e))
+                };
             }
         }
         syncs.dir(self.fs, &self.dir)?;
         // The new version is committed; the old values are unreachable. A failure to remove one
         // leaves garbage that the next writer or fsck removes, so it is not an error.
-        let old = from.old_values.iter().copied().chain((!from.version.is_tombstone()).then_some(from.version));
+        let old = from
+            .old_values
+            .iter()
+            .copied()
+            .chain((!from.version.is_tombstone()).then_some(from.version));
         for version in old {
             let _ = self.fs.remove_file(&self.dir.join(version.val_name()));
         }
@@ -241,9 +303,17 @@ impl KeyDir<'_> {
 
     /// A first write: builds the directory under `tmp/` and renames it into place, which fails
     /// if the key directory exists (and is not empty) by then.
-    fn create(&self, new: Version, staged: Staged<'_>, tmp: &Path, syncs: &mut Syncs) -> Result<bool> {
+    fn create(
+        &self,
+        new: Version,
+        staged: Staged<'_>,
+        tmp: &Path,
+        syncs: &mut Syncs,
+    ) -> Result<bool> {
         let build = tmp.join(format!("{}.d", temp_name()?));
-        self.fs.create_dir(&build).map_err(io_err("create", &build))?;
+        self.fs
+            .create_dir(&build)
+            .map_err(io_err("create", &build))?;
         let result = self.create_from(&build, new, &staged, syncs);
         if !matches!(result, Ok(true)) {
             let _ = self.fs.remove_dir_all(&build);
@@ -251,10 +321,20 @@ impl KeyDir<'_> {
         result
     }
 
-    fn create_from(&self, build: &Path, new: Version, staged: &Staged<'_>, syncs: &mut Syncs) -> Result<bool> {
-        self.fs.rename(&staged.path, &build.join(new.val_name())).map_err(io_err("move value into", build))?;
+    fn create_from(
+        &self,
+        build: &Path,
+        new: Version,
+        staged: &Staged<'_>,
+        syncs: &mut Syncs,
+    ) -> Result<bool> {
+        self.fs
+            .rename(&staged.path, &build.join(new.val_name()))
+            .map_err(io_err("move value into", build))?;
         let cur = build.join(new.cur_name());
-        self.fs.write_new(&cur, b"", false).map_err(io_err("create", &cur))?;
+        self.fs
+            .write_new(&cur, b"", false)
+            .map_err(io_err("create", &cur))?;
         if syncs.enabled() {
             // The directory's entries must be durable before it becomes visible.
             sync_dir(self.fs, build)?;
@@ -303,7 +383,9 @@ pub(crate) fn list_names(fs: &dyn FileSystem, dir: &Path) -> Result<Option<Vec<S
         }
         return Ok(Some(names));
     }
-    Err(io_err("list", dir)(std::io::Error::other("entries kept vanishing while listing")))
+    Err(io_err("list", dir)(std::io::Error::other(
+        "entries kept vanishing while listing",
+    )))
 }
 
 fn absent() -> Snapshot {

@@ -35,7 +35,9 @@ pub use error::{Error, KeyDisplay, Result};
 pub use fs::{FileSystem, Kind, StdFs};
 pub use fsck::{BucketStats, FsckReport, Problem, ProblemKind, LOST_AND_FOUND_DIR};
 pub use listing::KeyPage;
-pub use store::{validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER};
+pub use store::{
+    validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER,
+};
 pub use sync::{sync_count, Durability};
 
 /// The format's internals, for the engine's own tests (which write damaged and half-written

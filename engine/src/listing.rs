@@ -6,7 +6,6 @@
 //! listed exactly once; keys written or deleted meanwhile may or may not appear. The numeric cursor
 //! of `wasi:keyvalue@0.2.0-draft` is the same position cut to 64 bits.
 
-
 use crate::bucket::Bucket;
 use crate::error::{Error, Result};
 use crate::keydir::{list_names, Read};
@@ -34,7 +33,10 @@ impl Bucket {
             Some(cursor) => Some(parse_cursor(cursor)?),
         };
         let (keys, last) = self.page(after.as_deref(), 64)?;
-        Ok(KeyPage { keys, cursor: last.map(|hash| format!("{CURSOR_PREFIX}{hash}")) })
+        Ok(KeyPage {
+            keys,
+            cursor: last.map(|hash| format!("{CURSOR_PREFIX}{hash}")),
+        })
     }
 
     /// [`Bucket::list_keys`] with a numeric cursor (`wasi:keyvalue@0.2.0-draft`): the position is
@@ -44,7 +46,10 @@ impl Bucket {
         let after = cursor.map(|c| format!("{c:016x}"));
         let (keys, last) = self.page(after.as_deref(), 16)?;
         // `last` is 16 hex digits here, so it always parses.
-        Ok((keys, last.and_then(|prefix| u64::from_str_radix(&prefix, 16).ok())))
+        Ok((
+            keys,
+            last.and_then(|prefix| u64::from_str_radix(&prefix, 16).ok()),
+        ))
     }
 
     /// One page of keys whose hash, cut to `width` hex digits, comes after `after` (of that
@@ -59,7 +64,9 @@ impl Bucket {
         let mut closing: Option<String> = None;
         for shard in first_shard..=0xff {
             let shard_dir = self.dir().join(format!("{shard:02x}"));
-            let Some(mut names) = list_names(self.fs(), &shard_dir)? else { continue };
+            let Some(mut names) = list_names(self.fs(), &shard_dir)? else {
+                continue;
+            };
             names.retain(|name| is_key_hash(name) && after.is_none_or(|a| &name[..width] > a));
             names.sort_unstable();
             for name in names {
@@ -69,14 +76,22 @@ impl Bucket {
                         return Ok((keys, closing));
                     }
                 }
-                let key_dir = crate::keydir::KeyDir { fs: self.fs(), key: "", shard: shard_dir.clone(), dir: shard_dir.join(&name) };
+                let key_dir = crate::keydir::KeyDir {
+                    fs: self.fs(),
+                    key: "",
+                    shard: shard_dir.clone(),
+                    dir: shard_dir.join(&name),
+                };
                 let snapshot = key_dir.snapshot(Read::Key)?;
                 scanned += 1;
                 if let Some(key) = snapshot.key {
                     bytes += key.len();
                     keys.push(key);
                 }
-                if keys.len() >= MAX_PAGE_KEYS || bytes >= MAX_PAGE_BYTES || scanned >= MAX_PAGE_SCAN {
+                if keys.len() >= MAX_PAGE_KEYS
+                    || bytes >= MAX_PAGE_BYTES
+                    || scanned >= MAX_PAGE_SCAN
+                {
                     closing = Some(position.to_owned());
                 }
             }
@@ -91,7 +106,9 @@ impl Bucket {
 fn parse_cursor(cursor: &str) -> Result<String> {
     match cursor.strip_prefix(CURSOR_PREFIX) {
         Some(hash) if is_key_hash(hash) => Ok(hash.to_owned()),
-        _ => Err(Error::InvalidCursor { cursor: cursor.escape_debug().take(80).collect() }),
+        _ => Err(Error::InvalidCursor {
+            cursor: cursor.escape_debug().take(80).collect(),
+        }),
     }
 }
 

@@ -110,7 +110,9 @@ pub fn temp_name() -> Result<String> {
 }
 
 fn random_error(e: getrandom::Error) -> Error {
-    Error::Random { reason: e.to_string() }
+    Error::Random {
+        reason: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -119,11 +121,20 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        let v = Version { seq: 7, nonce: 0xdead_beef };
+        let v = Version {
+            seq: 7,
+            nonce: 0xdead_beef,
+        };
         assert_eq!(v.cur_name(), "cur.0000000000000007.00000000deadbeef");
         assert_eq!(entry(&v.cur_name()), Entry::Cur(v));
         assert_eq!(entry(&v.val_name()), Entry::Val(v));
-        for other in ["cur.7.1", "val.", "x", "cur.000000000000000g.0000000000000000", "tmp"] {
+        for other in [
+            "cur.7.1",
+            "val.",
+            "x",
+            "cur.000000000000000g.0000000000000000",
+            "tmp",
+        ] {
             assert_eq!(entry(other), Entry::Other, "{other}");
         }
     }
@@ -141,8 +152,14 @@ mod tests {
             let h = key_hash(key);
             assert!(is_key_hash(&h), "{h}");
         }
-        assert_eq!(key_hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(key_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            key_hash(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            key_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         // NFC and NFD spellings of é are different keys.
         assert_ne!(key_hash("\u{e9}"), key_hash("e\u{301}"));
     }

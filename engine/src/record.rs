@@ -102,10 +102,15 @@ pub struct Header {
 /// Decodes the header at the start of `bytes` (a whole value file, or a prefix of one).
 pub fn header(bytes: &[u8]) -> Result<Header, DecodeError> {
     if bytes.len() < HEADER_LEN {
-        return Err(DecodeError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 });
+        return Err(DecodeError::Truncated {
+            len: bytes.len(),
+            expected: HEADER_LEN as u64,
+        });
     }
     if bytes[..4] != MAGIC {
-        return Err(DecodeError::BadMagic { found: bytes[..4].to_vec() });
+        return Err(DecodeError::BadMagic {
+            found: bytes[..4].to_vec(),
+        });
     }
     let key_len = u64::from(u32::from_le_bytes(array(&bytes[4..8])));
     let value_len = u64::from_le_bytes(array(&bytes[8..16]));
@@ -113,7 +118,10 @@ pub fn header(bytes: &[u8]) -> Result<Header, DecodeError> {
         return Err(DecodeError::LengthOutOfRange { key_len, value_len });
     }
     // Within the limits, so it fits in usize.
-    Ok(Header { key_len: key_len as usize, value_len })
+    Ok(Header {
+        key_len: key_len as usize,
+        value_len,
+    })
 }
 
 /// The key stored in a value file, from a prefix of it that holds the header and the key (the
@@ -122,7 +130,10 @@ pub fn decode_key(prefix: &[u8]) -> Result<&str, DecodeError> {
     let Header { key_len, .. } = header(prefix)?;
     let key = prefix
         .get(HEADER_LEN..HEADER_LEN + key_len)
-        .ok_or(DecodeError::Truncated { len: prefix.len(), expected: (HEADER_LEN + key_len) as u64 })?;
+        .ok_or(DecodeError::Truncated {
+            len: prefix.len(),
+            expected: (HEADER_LEN + key_len) as u64,
+        })?;
     std::str::from_utf8(key).map_err(|_| DecodeError::KeyNotUtf8)
 }
 
@@ -132,10 +143,15 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
     let expected = HEADER_LEN as u64 + key_len as u64 + value_len;
     let len = bytes.len() as u64;
     if len < expected {
-        return Err(DecodeError::Truncated { len: bytes.len(), expected });
+        return Err(DecodeError::Truncated {
+            len: bytes.len(),
+            expected,
+        });
     }
     if len > expected {
-        return Err(DecodeError::Trailing { extra: len - expected });
+        return Err(DecodeError::Trailing {
+            extra: len - expected,
+        });
     }
     let stored = u32::from_le_bytes(array(&bytes[16..20]));
     let computed = checksum(&bytes[4..16], &bytes[HEADER_LEN..]);
@@ -143,8 +159,12 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, DecodeError> {
         return Err(DecodeError::Checksum { stored, computed });
     }
     let key_end = HEADER_LEN + key_len;
-    let key = std::str::from_utf8(&bytes[HEADER_LEN..key_end]).map_err(|_| DecodeError::KeyNotUtf8)?;
-    Ok(Record { key, value: &bytes[key_end..] })
+    let key =
+        std::str::from_utf8(&bytes[HEADER_LEN..key_end]).map_err(|_| DecodeError::KeyNotUtf8)?;
+    Ok(Record {
+        key,
+        value: &bytes[key_end..],
+    })
 }
 
 fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -203,6 +223,9 @@ mod tests {
 
     #[test]
     fn zero_filled_file_is_bad_magic() {
-        assert!(matches!(decode(&[0; 64]), Err(DecodeError::BadMagic { .. })));
+        assert!(matches!(
+            decode(&[0; 64]),
+            Err(DecodeError::BadMagic { .. })
+        ));
     }
 }

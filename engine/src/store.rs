@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crate::bucket::Bucket;
 use crate::error::{io_err, Error, Result};
+use crate::fs::{FileSystem, Kind, StdFs};
 use crate::names::{temp_name, TMP_DIR};
 use crate::sync::{sync_dir, sync_file, Durability};
-use crate::fs::{FileSystem, Kind, StdFs};
 
 /// Name of the marker file in the root.
 pub const FORMAT_FILE: &str = "virt-store-format";
@@ -42,7 +42,11 @@ impl Store {
 
     /// Opens the store at `root` on the filesystem `fs`, initialising an empty directory as a
     /// store. Every call the store and its buckets make goes to `fs`.
-    pub fn open_on(fs: Arc<dyn FileSystem>, root: impl Into<PathBuf>, options: Options) -> Result<Store> {
+    pub fn open_on(
+        fs: Arc<dyn FileSystem>,
+        root: impl Into<PathBuf>,
+        options: Options,
+    ) -> Result<Store> {
         let store = Store::open_deferred(fs, root, options);
         store.check_format()?;
         Ok(store)
@@ -53,8 +57,16 @@ impl Store {
     /// the format marker is read (or written, in an empty directory) only when a bucket is
     /// created. For a host that opens the store in every short-lived instance, as the provider
     /// does in every `wasmtime serve` request; errors about the root come with the first bucket.
-    pub fn open_deferred(fs: Arc<dyn FileSystem>, root: impl Into<PathBuf>, options: Options) -> Store {
-        Store { root: root.into(), options, fs }
+    pub fn open_deferred(
+        fs: Arc<dyn FileSystem>,
+        root: impl Into<PathBuf>,
+        options: Options,
+    ) -> Store {
+        Store {
+            root: root.into(),
+            options,
+            fs,
+        }
     }
 
     /// Reads the format marker; initialises the root when it has none.
@@ -63,7 +75,9 @@ impl Store {
         match self.fs.read(&marker, usize::MAX) {
             Ok(found) if found == FORMAT_MARKER.as_bytes() => Ok(()),
             Ok(found) => Err(unknown_format(marker, &found)),
-            Err(e) if e.kind() == ErrorKind::NotFound => init(&*self.fs, &self.root, &marker, self.options.durability),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                init(&*self.fs, &self.root, &marker, self.options.durability)
+            }
             Err(e) => Err(root_error(&self.root, "read", e)),
         }
     }
@@ -90,7 +104,9 @@ impl Store {
             if e.kind() != ErrorKind::NotFound {
                 return Err(io_err("open bucket", &dir)(e));
             }
-            self.fs.create_dir_all(&tmp).map_err(|e| writable_error(&dir, "create bucket", e))?;
+            self.fs
+                .create_dir_all(&tmp)
+                .map_err(|e| writable_error(&dir, "create bucket", e))?;
             if self.options.durability == Durability::Sync {
                 sync_dir(&*self.fs, &dir)?;
                 sync_dir(&*self.fs, &self.root.join(BUCKETS_DIR))?;
@@ -101,7 +117,11 @@ impl Store {
 
     /// The directory of bucket `id` (which must be valid).
     pub fn bucket_dir(&self, id: &str) -> PathBuf {
-        let name = if id.is_empty() { DEFAULT_BUCKET_DIR } else { id };
+        let name = if id.is_empty() {
+            DEFAULT_BUCKET_DIR
+        } else {
+            id
+        };
         self.root.join(BUCKETS_DIR).join(name)
     }
 }
@@ -114,7 +134,10 @@ pub fn validate_bucket_id(id: &str) -> Result<()> {
         return Ok(());
     } else if id.len() > 63 {
         "longer than 63 bytes"
-    } else if !id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-')) {
+    } else if !id
+        .bytes()
+        .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+    {
         "it has a character other than a-z, 0-9, `_` and `-`"
     } else if !id.as_bytes()[0].is_ascii_alphanumeric() {
         "it starts with `_` or `-`"
@@ -130,14 +153,22 @@ pub fn validate_bucket_id(id: &str) -> Result<()> {
 fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability) -> Result<()> {
     match fs.kind(root) {
         Ok(Kind::Dir) => {}
-        Ok(_) => return Err(io_err("use as store directory", root)(io::Error::other("not a directory"))),
+        Ok(_) => {
+            return Err(io_err("use as store directory", root)(io::Error::other(
+                "not a directory",
+            )))
+        }
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(Error::RootMissing { path: root.to_path_buf() })
+            return Err(Error::RootMissing {
+                path: root.to_path_buf(),
+            })
         }
         Err(e) => return Err(root_error(root, "open", e)),
     }
     let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()?));
-    let written = fs.write_new(&temp, FORMAT_MARKER.as_bytes(), false).map_err(|e| writable_error(root, "initialise", e));
+    let written = fs
+        .write_new(&temp, FORMAT_MARKER.as_bytes(), false)
+        .map_err(|e| writable_error(root, "initialise", e));
     if let Err(e) = written {
         let _ = fs.remove_file(&temp);
         return Err(e);
@@ -151,7 +182,9 @@ fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability)
         Ok(()) => {}
         // Another instance initialised the store first; check what it wrote.
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let found = fs.read(marker, usize::MAX).map_err(io_err("read", marker))?;
+            let found = fs
+                .read(marker, usize::MAX)
+                .map_err(io_err("read", marker))?;
             if found != FORMAT_MARKER.as_bytes() {
                 return Err(unknown_format(marker.to_path_buf(), &found));
             }
@@ -173,12 +206,17 @@ fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability)
 fn unknown_format(path: PathBuf, found: &[u8]) -> Error {
     let text = String::from_utf8_lossy(found);
     let first = text.lines().next().unwrap_or("").trim();
-    Error::UnknownFormat { path, found: first.chars().take(80).collect() }
+    Error::UnknownFormat {
+        path,
+        found: first.chars().take(80).collect(),
+    }
 }
 
 fn root_error(root: &Path, op: &'static str, e: io::Error) -> Error {
     match e.kind() {
-        ErrorKind::NotFound => Error::RootMissing { path: root.to_path_buf() },
+        ErrorKind::NotFound => Error::RootMissing {
+            path: root.to_path_buf(),
+        },
         _ => io_err(op, root)(e),
     }
 }
@@ -186,10 +224,13 @@ fn root_error(root: &Path, op: &'static str, e: io::Error) -> Error {
 /// Maps the errors of a first write into a directory: permission problems say "read-only".
 fn writable_error(dir: &Path, op: &'static str, e: io::Error) -> Error {
     match e.kind() {
-        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-            Error::ReadOnly { path: dir.to_path_buf(), source: e }
-        }
-        ErrorKind::NotFound => Error::RootMissing { path: dir.to_path_buf() },
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => Error::ReadOnly {
+            path: dir.to_path_buf(),
+            source: e,
+        },
+        ErrorKind::NotFound => Error::RootMissing {
+            path: dir.to_path_buf(),
+        },
         _ => io_err(op, dir)(e),
     }
 }
@@ -203,7 +244,21 @@ mod tests {
         for ok in ["", "a", "0", "notes", "a_b-c", &"a".repeat(63)] {
             assert!(validate_bucket_id(ok).is_ok(), "{ok:?} refused");
         }
-        for bad in ["A", "Bad", "../x", "a/b", "-x", "_x", ".", "..", "a.b", "é", "a b", "\0", &"a".repeat(64)] {
+        for bad in [
+            "A",
+            "Bad",
+            "../x",
+            "a/b",
+            "-x",
+            "_x",
+            ".",
+            "..",
+            "a.b",
+            "é",
+            "a b",
+            "\0",
+            &"a".repeat(64),
+        ] {
             let err = validate_bucket_id(bad).unwrap_err().to_string();
             assert!(err.contains("bucket identifier"), "{bad:?}: {err}");
         }

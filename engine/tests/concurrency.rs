@@ -10,7 +10,10 @@ use std::thread;
 use engine::{Bucket, Durability, Options, Store};
 
 fn bucket(dir: &Path, durability: Durability) -> Bucket {
-    Store::open(dir, Options { durability }).expect("open store").bucket("").expect("open bucket")
+    Store::open(dir, Options { durability })
+        .expect("open store")
+        .bucket("")
+        .expect("open bucket")
 }
 
 /// Increments `key` by 1, `count` times, with a CAS loop (read, swap, retry on conflict).
@@ -19,8 +22,16 @@ fn cas_increments(bucket: &Bucket, key: &str, count: u64) -> u64 {
     for _ in 0..count {
         loop {
             let (version, value) = bucket.read_versioned(key).expect("cas read");
-            let n: u64 = value.map_or(0, |v| String::from_utf8(v).expect("utf-8").parse().expect("number"));
-            if bucket.swap(key, version, (n + 1).to_string().as_bytes()).expect("swap") {
+            let n: u64 = value.map_or(0, |v| {
+                String::from_utf8(v)
+                    .expect("utf-8")
+                    .parse()
+                    .expect("number")
+            });
+            if bucket
+                .swap(key, version, (n + 1).to_string().as_bytes())
+                .expect("swap")
+            {
                 break;
             }
             conflicts += 1;
@@ -51,7 +62,14 @@ fn increments_from_many_threads_are_all_counted() {
     for durability in [Durability::NoSync, Durability::Sync] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
-        let (threads, each) = (8, if durability == Durability::Sync { 40 } else { 250 });
+        let (threads, each) = (
+            8,
+            if durability == Durability::Sync {
+                40
+            } else {
+                250
+            },
+        );
         on_threads(threads, move |_| {
             let bucket = bucket(&path, durability);
             for _ in 0..each {
@@ -59,7 +77,11 @@ fn increments_from_many_threads_are_all_counted() {
             }
         });
         let total = bucket(dir.path(), durability).get("hits").unwrap();
-        assert_eq!(total, Some((threads * each).to_string().into_bytes()), "{durability:?}");
+        assert_eq!(
+            total,
+            Some((threads * each).to_string().into_bytes()),
+            "{durability:?}"
+        );
     }
 }
 
@@ -70,7 +92,10 @@ fn cas_loops_from_many_threads_lose_nothing() {
     on_threads(4, move |_| {
         cas_increments(&bucket(&path, Durability::NoSync), "n", 150);
     });
-    assert_eq!(bucket(dir.path(), Durability::NoSync).get("n").unwrap(), Some(b"600".to_vec()));
+    assert_eq!(
+        bucket(dir.path(), Durability::NoSync).get("n").unwrap(),
+        Some(b"600".to_vec())
+    );
 }
 
 #[test]
@@ -110,11 +135,18 @@ fn exactly_one_first_write_wins_a_race_on_a_new_key() {
             let bucket = bucket(&path, Durability::NoSync);
             let version = bucket.version(&key).expect("version");
             read.wait();
-            if bucket.swap(&key, version, format!("writer {i}").as_bytes()).expect("swap") {
+            if bucket
+                .swap(&key, version, format!("writer {i}").as_bytes())
+                .expect("swap")
+            {
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
         });
-        assert_eq!(wins.load(std::sync::atomic::Ordering::SeqCst), 1, "round {round}");
+        assert_eq!(
+            wins.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "round {round}"
+        );
     }
 }
 
@@ -123,7 +155,8 @@ fn a_listing_sees_every_stable_key_once_while_others_write() {
     let dir = tempfile::tempdir().unwrap();
     let stable: BTreeSet<String> = (0..2500).map(|i| format!("stable-{i}")).collect();
     let setup = bucket(dir.path(), Durability::NoSync);
-    let entries: Vec<(String, Vec<u8>)> = stable.iter().map(|k| (k.clone(), b"v".to_vec())).collect();
+    let entries: Vec<(String, Vec<u8>)> =
+        stable.iter().map(|k| (k.clone(), b"v".to_vec())).collect();
     for chunk in entries.chunks(1000) {
         setup.set_many(chunk).unwrap();
     }
@@ -132,7 +165,9 @@ fn a_listing_sees_every_stable_key_once_while_others_write() {
         let bucket = bucket(&path, Durability::NoSync);
         for i in 0..1500 {
             bucket.set(&format!("churn-{}", i % 300), b"x").unwrap();
-            bucket.delete(&format!("churn-{}", (i + 150) % 300)).unwrap();
+            bucket
+                .delete(&format!("churn-{}", (i + 150) % 300))
+                .unwrap();
         }
     });
     let mut seen = Vec::new();
@@ -155,8 +190,14 @@ fn a_listing_sees_every_stable_key_once_while_others_write() {
 /// Worker entry point for the process tests: does nothing unless run by them.
 #[test]
 fn worker() {
-    let Ok(spec) = std::env::var("ENGINE_TEST_WORKER") else { return };
-    let [dir, mode, key, count]: [&str; 4] = spec.split('|').collect::<Vec<_>>().try_into().expect("worker spec");
+    let Ok(spec) = std::env::var("ENGINE_TEST_WORKER") else {
+        return;
+    };
+    let [dir, mode, key, count]: [&str; 4] = spec
+        .split('|')
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("worker spec");
     let count: u64 = count.parse().unwrap();
     let bucket = bucket(Path::new(dir), Durability::NoSync);
     match mode {
@@ -176,7 +217,10 @@ fn spawn_workers(dir: &Path, mode: &str, key: &str, processes: usize, count: u64
         .map(|_| {
             Command::new(&exe)
                 .args(["--exact", "worker", "--test-threads", "1"])
-                .env("ENGINE_TEST_WORKER", format!("{}|{mode}|{key}|{count}", dir.display()))
+                .env(
+                    "ENGINE_TEST_WORKER",
+                    format!("{}|{mode}|{key}|{count}", dir.display()),
+                )
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .expect("spawn worker process")

@@ -37,24 +37,41 @@ proptest! {
 /// One way of damaging a store.
 #[derive(Clone, Debug)]
 enum Damage {
-    Flip { file: prop::sample::Index, at: prop::sample::Index },
-    Truncate { file: prop::sample::Index, to: prop::sample::Index },
-    Remove { file: prop::sample::Index },
-    Junk { dir: prop::sample::Index, name: String },
+    Flip {
+        file: prop::sample::Index,
+        at: prop::sample::Index,
+    },
+    Truncate {
+        file: prop::sample::Index,
+        to: prop::sample::Index,
+    },
+    Remove {
+        file: prop::sample::Index,
+    },
+    Junk {
+        dir: prop::sample::Index,
+        name: String,
+    },
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
     prop_oneof![
-        (any::<prop::sample::Index>(), any::<prop::sample::Index>()).prop_map(|(file, at)| Damage::Flip { file, at }),
-        (any::<prop::sample::Index>(), any::<prop::sample::Index>()).prop_map(|(file, to)| Damage::Truncate { file, to }),
+        (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(file, at)| Damage::Flip { file, at }),
+        (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(file, to)| Damage::Truncate { file, to }),
         any::<prop::sample::Index>().prop_map(|file| Damage::Remove { file }),
-        (any::<prop::sample::Index>(), "[a-z0-9._-]{1,12}").prop_map(|(dir, name)| Damage::Junk { dir, name }),
+        (any::<prop::sample::Index>(), "[a-z0-9._-]{1,12}")
+            .prop_map(|(dir, name)| Damage::Junk { dir, name }),
     ]
 }
 
 /// Every file and directory under `dir`, sorted.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -82,9 +99,16 @@ fn apply(root: &Path, damage: &Damage) {
         Damage::Truncate { file, to } if !files.is_empty() => {
             let path = &files[file.index(files.len())];
             let len = fs::metadata(path).unwrap().len() as usize;
-            fs::File::options().write(true).open(path).unwrap().set_len(to.index(len.max(1)) as u64).unwrap();
+            fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_len(to.index(len.max(1)) as u64)
+                .unwrap();
         }
-        Damage::Remove { file } if !files.is_empty() => fs::remove_file(&files[file.index(files.len())]).unwrap(),
+        Damage::Remove { file } if !files.is_empty() => {
+            fs::remove_file(&files[file.index(files.len())]).unwrap()
+        }
         Damage::Junk { dir, name } => {
             let _ = fs::write(dirs[dir.index(dirs.len())].join(name), b"junk");
         }

@@ -9,7 +9,13 @@ use engine::internals::key_hash;
 use engine::{Durability, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
 
 fn store(dir: &Path) -> Store {
-    Store::open(dir, Options { durability: Durability::NoSync }).unwrap()
+    Store::open(
+        dir,
+        Options {
+            durability: Durability::NoSync,
+        },
+    )
+    .unwrap()
 }
 
 fn key_dir(root: &Path, key: &str) -> PathBuf {
@@ -43,7 +49,10 @@ fn healthy(dir: &Path) -> Store {
 fn assert_healthy_keys_intact(store: &Store) {
     let default = store.bucket("").unwrap();
     assert_eq!(default.get("a").unwrap().as_deref(), Some(&b"apple"[..]));
-    assert_eq!(store.bucket("other").unwrap().get("k").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(
+        store.bucket("other").unwrap().get("k").unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
 }
 
 #[test]
@@ -55,11 +64,17 @@ fn buckets_and_stats_of_a_healthy_store() {
     assert_eq!((stats.keys, stats.tombstones, stats.temps), (2, 1, 0));
     assert_eq!(stats.value_bytes, 5 + 6);
     assert_eq!(stats.key_bytes, 2);
-    assert!(stats.disk_bytes >= stats.value_bytes + stats.key_bytes, "{stats:?}");
+    assert!(
+        stats.disk_bytes >= stats.value_bytes + stats.key_bytes,
+        "{stats:?}"
+    );
 
     let report = store.fsck(false).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
-    assert_eq!((report.buckets, report.keys_checked, report.swept), (2, 4, 0));
+    assert_eq!(
+        (report.buckets, report.keys_checked, report.swept),
+        (2, 4, 0)
+    );
 }
 
 #[test]
@@ -76,7 +91,10 @@ fn a_corrupt_value_is_found_then_repaired_as_a_deletion_kept_in_lost_and_found()
     let report = store.fsck(false).unwrap();
     assert_eq!(report.problems.len(), 1, "{report:?}");
     let problem = &report.problems[0];
-    assert!(matches!(problem.kind, ProblemKind::CorruptValue(_)), "{problem:?}");
+    assert!(
+        matches!(problem.kind, ProblemKind::CorruptValue(_)),
+        "{problem:?}"
+    );
     assert_eq!(problem.path, key_dir(dir.path(), "b"));
     assert!(!problem.repaired);
     assert!(bucket.get("b").is_err(), "still damaged without --repair");
@@ -86,14 +104,20 @@ fn a_corrupt_value_is_found_then_repaired_as_a_deletion_kept_in_lost_and_found()
     assert_eq!(bucket.get("b").unwrap(), None);
     assert!(store.fsck(false).unwrap().problems.is_empty());
     // The damaged bytes are kept for a person, outside every key's directory.
-    let kept: Vec<_> = fs::read_dir(bucket.dir().join(LOST_AND_FOUND_DIR)).unwrap().collect();
+    let kept: Vec<_> = fs::read_dir(bucket.dir().join(LOST_AND_FOUND_DIR))
+        .unwrap()
+        .collect();
     assert_eq!(kept.len(), 1);
     assert_eq!(fs::read(kept[0].as_ref().unwrap().path()).unwrap(), bytes);
     // The repair was a write: a CAS handle from before it fails, and the key works again.
     assert!(!bucket.swap("b", handle, b"stale").unwrap());
     bucket.set("b", b"again").unwrap();
     assert_eq!(bucket.get("b").unwrap().as_deref(), Some(&b"again"[..]));
-    assert_eq!(bucket.list_keys(None).unwrap().keys.len(), 2, "lost+found is not listed");
+    assert_eq!(
+        bucket.list_keys(None).unwrap().keys.len(),
+        2,
+        "lost+found is not listed"
+    );
     assert_healthy_keys_intact(&store);
 }
 
@@ -106,7 +130,13 @@ fn a_missing_value_and_a_value_of_another_key_are_repaired() {
     let b_value = file(&key_dir(dir.path(), "b"), "val.");
     fs::write(&b_value, engine::internals::encode("x", b"intruder")).unwrap();
 
-    let kinds: Vec<ProblemKind> = store.fsck(false).unwrap().problems.into_iter().map(|p| p.kind).collect();
+    let kinds: Vec<ProblemKind> = store
+        .fsck(false)
+        .unwrap()
+        .problems
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
     assert!(kinds.contains(&ProblemKind::MissingValue), "{kinds:?}");
     assert!(kinds.contains(&ProblemKind::WrongKey), "{kinds:?}");
     let report = store.fsck(true).unwrap();
@@ -126,10 +156,19 @@ fn pointer_damage_is_repaired() {
     fs::remove_file(file(&key_dir(dir.path(), "a"), "cur.")).unwrap();
     assert!(bucket.get("a").is_err());
     // `b` gains an older second pointer.
-    fs::write(key_dir(dir.path(), "b").join("cur.0000000000000000.0000000000000001"), b"").unwrap();
+    fs::write(
+        key_dir(dir.path(), "b").join("cur.0000000000000000.0000000000000001"),
+        b"",
+    )
+    .unwrap();
 
-    let mut kinds: Vec<String> =
-        store.fsck(false).unwrap().problems.into_iter().map(|p| format!("{:?}", p.kind)).collect();
+    let mut kinds: Vec<String> = store
+        .fsck(false)
+        .unwrap()
+        .problems
+        .into_iter()
+        .map(|p| format!("{:?}", p.kind))
+        .collect();
     kinds.sort();
     assert_eq!(kinds, ["NoPointer", "SeveralPointers(2)"]);
     let report = store.fsck(true).unwrap();
@@ -147,7 +186,11 @@ fn misplaced_and_foreign_entries_are_reported_and_foreign_ones_left_alone() {
     let bucket_dir = store.bucket("").unwrap().dir().to_path_buf();
     // A key directory moved into another shard, a stray file, a directory that is no bucket.
     let a = key_dir(dir.path(), "a");
-    let other_shard = if &key_hash("a")[..2] == "00" { "01" } else { "00" };
+    let other_shard = if &key_hash("a")[..2] == "00" {
+        "01"
+    } else {
+        "00"
+    };
     fs::create_dir_all(bucket_dir.join(other_shard)).unwrap();
     let misplaced = bucket_dir.join(other_shard).join(key_hash("a"));
     fs::rename(&a, &misplaced).unwrap();
@@ -155,13 +198,29 @@ fn misplaced_and_foreign_entries_are_reported_and_foreign_ones_left_alone() {
     fs::create_dir(dir.path().join("buckets/Not-A-Bucket")).unwrap();
 
     let report = store.fsck(true).unwrap();
-    let find = |path: &Path| report.problems.iter().find(|p| p.path == path).unwrap_or_else(|| panic!("{path:?}: {report:?}"));
+    let find = |path: &Path| {
+        report
+            .problems
+            .iter()
+            .find(|p| p.path == path)
+            .unwrap_or_else(|| panic!("{path:?}: {report:?}"))
+    };
     assert_eq!(find(&misplaced).kind, ProblemKind::Misplaced);
     assert!(find(&misplaced).repaired);
-    assert_eq!(find(&bucket_dir.join("notes.txt")).kind, ProblemKind::Foreign);
+    assert_eq!(
+        find(&bucket_dir.join("notes.txt")).kind,
+        ProblemKind::Foreign
+    );
     assert!(!find(&bucket_dir.join("notes.txt")).repaired);
-    assert_eq!(find(&dir.path().join("buckets/Not-A-Bucket")).kind, ProblemKind::Foreign);
-    assert_eq!(fs::read(bucket_dir.join("notes.txt")).unwrap(), b"mine", "foreign files are never touched");
+    assert_eq!(
+        find(&dir.path().join("buckets/Not-A-Bucket")).kind,
+        ProblemKind::Foreign
+    );
+    assert_eq!(
+        fs::read(bucket_dir.join("notes.txt")).unwrap(),
+        b"mine",
+        "foreign files are never touched"
+    );
     assert!(!misplaced.exists());
     assert_eq!(store.buckets().unwrap(), ["", "other"]);
 }
@@ -177,12 +236,18 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
     fs::write(&old, b"old").unwrap();
     fs::write(&young, b"young").unwrap();
     let past = SystemTime::now() - SWEEP_AGE - Duration::from_secs(60);
-    fs::File::options().write(true).open(&old).unwrap().set_modified(past).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
     // A superseded value file that a killed writer did not get to remove, and an in-flight one
     // (newer than the current version) that a live writer is about to commit.
     let kd = key_dir(dir.path(), "a");
     let current = file(&kd, "cur.");
-    let seq = u64::from_str_radix(&current.file_name().unwrap().to_str().unwrap()[4..20], 16).unwrap();
+    let seq =
+        u64::from_str_radix(&current.file_name().unwrap().to_str().unwrap()[4..20], 16).unwrap();
     let stale = kd.join(format!("val.{:016x}.00000000000000aa", seq));
     let in_flight = kd.join(format!("val.{:016x}.00000000000000bb", seq + 1));
     fs::write(&stale, engine::internals::encode("a", b"stale")).unwrap();
@@ -190,7 +255,10 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
 
     assert_eq!(bucket.stats().unwrap().temps, 2);
     let report = store.fsck(false).unwrap();
-    assert!(report.problems.is_empty(), "leftovers are not damage: {report:?}");
+    assert!(
+        report.problems.is_empty(),
+        "leftovers are not damage: {report:?}"
+    );
     assert_eq!(report.swept, 2);
     assert!(!old.exists() && !stale.exists());
     assert!(young.exists() && in_flight.exists());
@@ -206,7 +274,10 @@ fn an_empty_key_directory_is_not_damage() {
     fs::create_dir_all(&empty).unwrap();
     let report = store.fsck(false).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
-    assert!(!empty.exists(), "removed, as the next first write would have replaced it");
+    assert!(
+        !empty.exists(),
+        "removed, as the next first write would have replaced it"
+    );
 }
 
 #[test]
@@ -224,5 +295,11 @@ fn files_named_like_shards_or_keys_do_not_break_listing() {
     assert_eq!(bucket.stats().unwrap().keys, 2);
     let report = store.fsck(false).unwrap();
     assert_eq!(report.problems.len(), 2, "{report:?}");
-    assert!(report.problems.iter().all(|p| p.kind == ProblemKind::Foreign), "{report:?}");
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| p.kind == ProblemKind::Foreign),
+        "{report:?}"
+    );
 }

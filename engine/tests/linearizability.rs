@@ -21,7 +21,11 @@ enum Op {
     /// `increment` by 1, and the value it returned.
     Increment(i64),
     /// A CAS handle read `expected`, then `swap` to `new` succeeded or not.
-    Cas { expected: Option<String>, new: String, ok: bool },
+    Cas {
+        expected: Option<String>,
+        new: String,
+        ok: bool,
+    },
 }
 
 /// One operation of one process: called at `call`, returned at `ret` (nanoseconds).
@@ -43,8 +47,16 @@ fn step(state: &Option<String>, op: &Op) -> Option<Option<String>> {
             let current: i64 = state.as_deref().map_or(Some(0), |s| s.parse().ok())?;
             (current + 1 == *returned).then(|| Some(returned.to_string()))
         }
-        Op::Cas { expected, new, ok: true } => (state == expected).then(|| Some(new.clone())),
-        Op::Cas { expected, ok: false, .. } => (state != expected).then(|| state.clone()),
+        Op::Cas {
+            expected,
+            new,
+            ok: true,
+        } => (state == expected).then(|| Some(new.clone())),
+        Op::Cas {
+            expected,
+            ok: false,
+            ..
+        } => (state != expected).then(|| state.clone()),
     }
 }
 
@@ -55,7 +67,13 @@ fn linearizable(events: &[Event]) -> bool {
     search(events, &mut vec![0u64; words], 0, &None, &mut seen)
 }
 
-fn search(events: &[Event], placed: &mut Vec<u64>, count: usize, state: &Option<String>, seen: &mut HashSet<(Vec<u64>, Option<String>)>) -> bool {
+fn search(
+    events: &[Event],
+    placed: &mut Vec<u64>,
+    count: usize,
+    state: &Option<String>,
+    seen: &mut HashSet<(Vec<u64>, Option<String>)>,
+) -> bool {
     if count == events.len() {
         return true;
     }
@@ -64,7 +82,11 @@ fn search(events: &[Event], placed: &mut Vec<u64>, count: usize, state: &Option<
     }
     let is_placed = |placed: &[u64], i: usize| placed[i / 64] & (1 << (i % 64)) != 0;
     // Only an operation called before every unplaced one returned can come next.
-    let horizon = (0..events.len()).filter(|&i| !is_placed(placed, i)).map(|i| events[i].ret).min().unwrap_or(u64::MAX);
+    let horizon = (0..events.len())
+        .filter(|&i| !is_placed(placed, i))
+        .map(|i| events[i].ret)
+        .min()
+        .unwrap_or(u64::MAX);
     for i in 0..events.len() {
         if is_placed(placed, i) || events[i].call > horizon {
             continue;
@@ -92,14 +114,28 @@ fn s(v: &str) -> Option<String> {
 fn the_checker_accepts_what_a_variable_could_do() {
     // A read overlapping a write may see either side.
     for seen in [None, s("a")] {
-        assert!(linearizable(&[ev(0, 10, Op::Set("a".into())), ev(1, 2, Op::Get(seen))]));
+        assert!(linearizable(&[
+            ev(0, 10, Op::Set("a".into())),
+            ev(1, 2, Op::Get(seen))
+        ]));
     }
     // Two overlapping increments returning 1 and 2 in either order of return.
-    assert!(linearizable(&[ev(0, 10, Op::Increment(2)), ev(1, 5, Op::Increment(1))]));
+    assert!(linearizable(&[
+        ev(0, 10, Op::Increment(2)),
+        ev(1, 5, Op::Increment(1))
+    ]));
     // A failed CAS needs a write somewhere in its interval.
     assert!(linearizable(&[
         ev(0, 1, Op::Set("a".into())),
-        ev(2, 10, Op::Cas { expected: s("a"), new: "c".into(), ok: false }),
+        ev(
+            2,
+            10,
+            Op::Cas {
+                expected: s("a"),
+                new: "c".into(),
+                ok: false
+            }
+        ),
         ev(3, 4, Op::Set("b".into())),
     ]));
 }
@@ -107,24 +143,64 @@ fn the_checker_accepts_what_a_variable_could_do() {
 #[test]
 fn the_checker_rejects_known_bad_histories() {
     // A stale read: the write returned before the read began.
-    assert!(!linearizable(&[ev(0, 1, Op::Set("a".into())), ev(2, 3, Op::Get(None))]));
+    assert!(!linearizable(&[
+        ev(0, 1, Op::Set("a".into())),
+        ev(2, 3, Op::Get(None))
+    ]));
     // A lost increment: two increments both returned 1.
-    assert!(!linearizable(&[ev(0, 10, Op::Increment(1)), ev(1, 11, Op::Increment(1))]));
+    assert!(!linearizable(&[
+        ev(0, 10, Op::Increment(1)),
+        ev(1, 11, Op::Increment(1))
+    ]));
     // Two swaps from the same read both succeeded.
     assert!(!linearizable(&[
         ev(0, 1, Op::Set("a".into())),
-        ev(2, 10, Op::Cas { expected: s("a"), new: "b".into(), ok: true }),
-        ev(3, 11, Op::Cas { expected: s("a"), new: "c".into(), ok: true }),
+        ev(
+            2,
+            10,
+            Op::Cas {
+                expected: s("a"),
+                new: "b".into(),
+                ok: true
+            }
+        ),
+        ev(
+            3,
+            11,
+            Op::Cas {
+                expected: s("a"),
+                new: "c".into(),
+                ok: true
+            }
+        ),
     ]));
     // A swap failed with no write anywhere near it.
-    assert!(!linearizable(&[ev(0, 1, Op::Set("a".into())), ev(2, 3, Op::Cas { expected: s("a"), new: "b".into(), ok: false })]));
+    assert!(!linearizable(&[
+        ev(0, 1, Op::Set("a".into())),
+        ev(
+            2,
+            3,
+            Op::Cas {
+                expected: s("a"),
+                new: "b".into(),
+                ok: false
+            }
+        )
+    ]));
     // A value nobody wrote, and a read of a deleted key.
     assert!(!linearizable(&[ev(0, 1, Op::Get(s("ghost")))]));
-    assert!(!linearizable(&[ev(0, 1, Op::Set("a".into())), ev(2, 3, Op::Delete), ev(4, 5, Op::Get(s("a")))]));
+    assert!(!linearizable(&[
+        ev(0, 1, Op::Set("a".into())),
+        ev(2, 3, Op::Delete),
+        ev(4, 5, Op::Get(s("a")))
+    ]));
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
 }
 
 const REGISTERS: [&str; 2] = ["r0", "r1"];
@@ -134,14 +210,32 @@ const COUNTER: &str = "c0";
 /// `key call ret op args` to the file named in the spec.
 #[test]
 fn history_worker() {
-    let Ok(spec) = std::env::var("ENGINE_HISTORY_WORKER") else { return };
-    let [dir, out, process, ops, start]: [&str; 5] = spec.split('|').collect::<Vec<_>>().try_into().expect("worker spec");
-    let (process, ops, start): (u64, u64, u64) = (process.parse().unwrap(), ops.parse().unwrap(), start.parse().unwrap());
+    let Ok(spec) = std::env::var("ENGINE_HISTORY_WORKER") else {
+        return;
+    };
+    let [dir, out, process, ops, start]: [&str; 5] = spec
+        .split('|')
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("worker spec");
+    let (process, ops, start): (u64, u64, u64) = (
+        process.parse().unwrap(),
+        ops.parse().unwrap(),
+        start.parse().unwrap(),
+    );
     // Every process starts at the same instant, so that their operations overlap.
     while now() < start {
         std::hint::spin_loop();
     }
-    let bucket = Store::open(Path::new(dir), Options { durability: Durability::NoSync }).unwrap().bucket("").unwrap();
+    let bucket = Store::open(
+        Path::new(dir),
+        Options {
+            durability: Durability::NoSync,
+        },
+    )
+    .unwrap()
+    .bucket("")
+    .unwrap();
     let mut rng = (process + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut random = move |n: u64| {
         rng ^= rng << 13;
@@ -162,7 +256,8 @@ fn history_worker() {
                 _ => {
                     let (version, value) = bucket.read_versioned(COUNTER).unwrap();
                     let expected = text(value);
-                    let new = (expected.as_deref().map_or(0, |v| v.parse::<i64>().unwrap()) + 1).to_string();
+                    let new = (expected.as_deref().map_or(0, |v| v.parse::<i64>().unwrap()) + 1)
+                        .to_string();
                     let ok = bucket.swap(COUNTER, version, new.as_bytes()).unwrap();
                     format!("cas {} {new} {ok}", show(&expected))
                 }
@@ -202,17 +297,34 @@ fn parse(line: &str) -> (String, Event) {
         ["set", v] => Op::Set(v.to_owned()),
         ["delete"] => Op::Delete,
         ["increment", n] => Op::Increment(n.parse().unwrap()),
-        ["cas", expected, new, ok] => Op::Cas { expected: value(expected), new: new.to_owned(), ok: ok == "true" },
+        ["cas", expected, new, ok] => Op::Cas {
+            expected: value(expected),
+            new: new.to_owned(),
+            ok: ok == "true",
+        },
         _ => panic!("bad history line `{line}`"),
     };
-    (words[0].to_owned(), Event { call: words[1].parse().unwrap(), ret: words[2].parse().unwrap(), op })
+    (
+        words[0].to_owned(),
+        Event {
+            call: words[1].parse().unwrap(),
+            ret: words[2].parse().unwrap(),
+            op,
+        },
+    )
 }
 
 #[test]
 fn histories_of_concurrent_processes_are_linearizable() {
     let processes = 4;
-    let ops: usize = std::env::var("LINEARIZABILITY_OPS").ok().and_then(|n| n.parse().ok()).unwrap_or(200);
-    let rounds: usize = std::env::var("LINEARIZABILITY_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let ops: usize = std::env::var("LINEARIZABILITY_OPS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let rounds: usize = std::env::var("LINEARIZABILITY_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
     let exe = std::env::current_exe().unwrap();
     let (mut checked, mut overlapping) = (0, 0);
     for round in 0..rounds {
@@ -223,7 +335,15 @@ fn histories_of_concurrent_processes_are_linearizable() {
                 let out = dir.path().join(format!("history-{p}"));
                 Command::new(&exe)
                     .args(["--exact", "history_worker", "--test-threads", "1"])
-                    .env("ENGINE_HISTORY_WORKER", format!("{}|{}|{}|{ops}|{start}", dir.path().display(), out.display(), round * processes + p))
+                    .env(
+                        "ENGINE_HISTORY_WORKER",
+                        format!(
+                            "{}|{}|{}|{ops}|{start}",
+                            dir.path().display(),
+                            out.display(),
+                            round * processes + p
+                        ),
+                    )
                     .stdout(std::process::Stdio::null())
                     .spawn()
                     .unwrap()
@@ -234,23 +354,48 @@ fn histories_of_concurrent_processes_are_linearizable() {
         }
         let mut per_key: BTreeMap<String, Vec<Event>> = BTreeMap::new();
         for p in 0..processes {
-            for line in std::fs::read_to_string(dir.path().join(format!("history-{p}"))).unwrap().lines() {
+            for line in std::fs::read_to_string(dir.path().join(format!("history-{p}")))
+                .unwrap()
+                .lines()
+            {
                 let (key, event) = parse(line);
                 per_key.entry(key).or_default().push(event);
             }
         }
         for events in per_key.values() {
-            overlapping += events.iter().filter(|a| events.iter().any(|b| !std::ptr::eq(*a, b) && a.call < b.ret && b.call < a.ret)).count();
+            overlapping += events
+                .iter()
+                .filter(|a| {
+                    events
+                        .iter()
+                        .any(|b| !std::ptr::eq(*a, b) && a.call < b.ret && b.call < a.ret)
+                })
+                .count();
         }
         for (key, events) in &per_key {
-            assert!(linearizable(events), "round {round}: the history of `{key}` is not linearizable: {events:#?}");
+            assert!(
+                linearizable(events),
+                "round {round}: the history of `{key}` is not linearizable: {events:#?}"
+            );
             checked += events.len();
         }
         // The counter ends at the number of increments and successful swaps acknowledged.
-        let counted = per_key[COUNTER].iter().filter(|e| matches!(e.op, Op::Increment(_) | Op::Cas { ok: true, .. })).count();
-        let bucket = Store::open(dir.path(), Options::default()).unwrap().bucket("").unwrap();
-        let stored: usize = bucket.get(COUNTER).unwrap().map_or(0, |v| String::from_utf8(v).unwrap().parse().unwrap());
-        assert_eq!(stored, counted, "round {round}: the counter lost or invented an update");
+        let counted = per_key[COUNTER]
+            .iter()
+            .filter(|e| matches!(e.op, Op::Increment(_) | Op::Cas { ok: true, .. }))
+            .count();
+        let bucket = Store::open(dir.path(), Options::default())
+            .unwrap()
+            .bucket("")
+            .unwrap();
+        let stored: usize = bucket
+            .get(COUNTER)
+            .unwrap()
+            .map_or(0, |v| String::from_utf8(v).unwrap().parse().unwrap());
+        assert_eq!(
+            stored, counted,
+            "round {round}: the counter lost or invented an update"
+        );
     }
     eprintln!(
         "linearizability: {checked} operations checked in {rounds} rounds of {processes} processes, {overlapping} of them overlapping another on the same key, 0 violations"

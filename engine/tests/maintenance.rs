@@ -17,12 +17,20 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use engine::internals::key_hash;
 use engine::internals::encode;
-use engine::{Bucket, Durability, FsckReport, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
+use engine::internals::key_hash;
+use engine::{
+    Bucket, Durability, FsckReport, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE,
+};
 
 fn store(dir: &Path) -> Store {
-    Store::open(dir, Options { durability: Durability::NoSync }).unwrap()
+    Store::open(
+        dir,
+        Options {
+            durability: Durability::NoSync,
+        },
+    )
+    .unwrap()
 }
 
 fn key_dir(bucket: &Bucket, key: &str) -> PathBuf {
@@ -59,7 +67,16 @@ fn found(report: &FsckReport) -> Vec<(PathBuf, String)> {
     let mut found: Vec<(PathBuf, String)> = report
         .problems
         .iter()
-        .map(|p| (p.path.clone(), format!("{:?}", p.kind).split('(').next().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p.path.clone(),
+                format!("{:?}", p.kind)
+                    .split('(')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
         .collect();
     found.sort();
     found
@@ -79,7 +96,10 @@ fn files(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 fn set_age(path: &Path, age: Duration) {
-    fs::File::open(path).unwrap().set_modified(SystemTime::now() - age).unwrap();
+    fs::File::open(path)
+        .unwrap()
+        .set_modified(SystemTime::now() - age)
+        .unwrap();
 }
 
 /// A store with healthy keys `a`, `b`, a deleted key `gone` and bucket `other` with `k`.
@@ -100,13 +120,27 @@ fn assert_healthy_keys_read(store: &Store) {
     assert_eq!(bucket.get("a").unwrap().as_deref(), Some(&b"apple"[..]));
     assert_eq!(bucket.get("b").unwrap().as_deref(), Some(&b"blueberry"[..]));
     assert_eq!(bucket.get("gone").unwrap(), None);
-    assert_eq!(store.bucket("other").unwrap().get("k").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(
+        store.bucket("other").unwrap().get("k").unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
 }
 
 /// Damages one key of each kind fsck knows; returns what it must report, as [`found`] lists it.
 fn damage_every_kind(bucket: &Bucket) -> Vec<(PathBuf, String)> {
-    for key in ["misplaced", "no-pointer", "two-pointers", "missing", "bad-magic", "truncated", "bad-crc", "wrong-key"] {
-        bucket.set(key, format!("value of {key}").as_bytes()).unwrap();
+    for key in [
+        "misplaced",
+        "no-pointer",
+        "two-pointers",
+        "missing",
+        "bad-magic",
+        "truncated",
+        "bad-crc",
+        "wrong-key",
+    ] {
+        bucket
+            .set(key, format!("value of {key}").as_bytes())
+            .unwrap();
     }
     let mut expected = Vec::new();
     let mut expect = |path: PathBuf, kind: &str| expected.push((path, kind.to_owned()));
@@ -121,7 +155,11 @@ fn damage_every_kind(bucket: &Bucket) -> Vec<(PathBuf, String)> {
     fs::remove_file(one(&key_dir(bucket, "no-pointer"), "cur.")).unwrap();
     expect(key_dir(bucket, "no-pointer"), "NoPointer");
 
-    fs::write(key_dir(bucket, "two-pointers").join("cur.0000000000000000.0000000000000001"), b"").unwrap();
+    fs::write(
+        key_dir(bucket, "two-pointers").join("cur.0000000000000000.0000000000000001"),
+        b"",
+    )
+    .unwrap();
     expect(key_dir(bucket, "two-pointers"), "SeveralPointers");
 
     fs::remove_file(one(&key_dir(bucket, "missing"), "val.")).unwrap();
@@ -135,7 +173,12 @@ fn damage_every_kind(bucket: &Bucket) -> Vec<(PathBuf, String)> {
 
     let value = one(&key_dir(bucket, "truncated"), "val.");
     let len = fs::metadata(&value).unwrap().len();
-    fs::File::options().write(true).open(&value).unwrap().set_len(len - 3).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&value)
+        .unwrap()
+        .set_len(len - 3)
+        .unwrap();
     expect(key_dir(bucket, "truncated"), "CorruptValue");
 
     let value = one(&key_dir(bucket, "bad-crc"), "val.");
@@ -144,7 +187,11 @@ fn damage_every_kind(bucket: &Bucket) -> Vec<(PathBuf, String)> {
     fs::write(&value, bytes).unwrap();
     expect(key_dir(bucket, "bad-crc"), "CorruptValue");
 
-    fs::write(one(&key_dir(bucket, "wrong-key"), "val."), encode("intruder", b"not mine")).unwrap();
+    fs::write(
+        one(&key_dir(bucket, "wrong-key"), "val."),
+        encode("intruder", b"not mine"),
+    )
+    .unwrap();
     expect(key_dir(bucket, "wrong-key"), "WrongKey");
 
     expected.sort();
@@ -162,18 +209,31 @@ fn a_clean_store_has_no_problems_and_exact_stats() {
     assert_eq!(stats.keys, 2, "{stats:?}");
     assert_eq!(stats.tombstones, 1, "{stats:?}");
     // Only current values count: `b` was overwritten, and `gone` deleted.
-    assert_eq!(stats.value_bytes, ("apple".len() + "blueberry".len()) as u64, "{stats:?}");
+    assert_eq!(
+        stats.value_bytes,
+        ("apple".len() + "blueberry".len()) as u64,
+        "{stats:?}"
+    );
     assert_eq!(stats.key_bytes, 2, "{stats:?}");
     assert_eq!(stats.temps, 0, "{stats:?}");
     let value_files = (encode("a", b"apple").len() + encode("b", b"blueberry").len()) as u64;
-    assert_eq!(stats.disk_bytes, value_files, "pointers are empty files: {stats:?}");
+    assert_eq!(
+        stats.disk_bytes, value_files,
+        "pointers are empty files: {stats:?}"
+    );
     let other = store.bucket("other").unwrap().stats().unwrap();
     assert_eq!((other.keys, other.value_bytes, other.tombstones), (1, 1, 0));
-    assert_eq!(store.bucket("z-9").unwrap().stats().unwrap(), engine::BucketStats::default());
+    assert_eq!(
+        store.bucket("z-9").unwrap().stats().unwrap(),
+        engine::BucketStats::default()
+    );
 
     let report = store.fsck(false).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
-    assert_eq!((report.buckets, report.keys_checked, report.swept), (3, 4, 0));
+    assert_eq!(
+        (report.buckets, report.keys_checked, report.swept),
+        (3, 4, 0)
+    );
     let report = store.fsck(true).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
     assert_healthy_keys_read(&store);
@@ -187,10 +247,16 @@ fn every_kind_of_damage_is_reported_at_its_path_then_repaired() {
 
     let report = store.fsck(false).unwrap();
     assert_eq!(found(&report), expected);
-    assert!(report.problems.iter().all(|p| !p.repaired), "a check repairs nothing: {report:?}");
+    assert!(
+        report.problems.iter().all(|p| !p.repaired),
+        "a check repairs nothing: {report:?}"
+    );
     for problem in &report.problems {
         let text = problem.kind.to_string();
-        assert!(text.starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit()), "{text}");
+        assert!(
+            text.starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit()),
+            "{text}"
+        );
         if let ProblemKind::CorruptValue(reason) = &problem.kind {
             let name = problem.path.file_name().unwrap().to_str().unwrap();
             let why = if name == key_hash("bad-magic") {
@@ -203,7 +269,11 @@ fn every_kind_of_damage_is_reported_at_its_path_then_repaired() {
             assert!(reason.contains(why), "{name}: {reason}");
         }
     }
-    assert_eq!(found(&store.fsck(false).unwrap()), expected, "a check changes nothing");
+    assert_eq!(
+        found(&store.fsck(false).unwrap()),
+        expected,
+        "a check changes nothing"
+    );
 
     let report = store.fsck(true).unwrap();
     assert_eq!(found(&report), expected);
@@ -211,17 +281,39 @@ fn every_kind_of_damage_is_reported_at_its_path_then_repaired() {
     let again = store.fsck(false).unwrap();
     assert!(again.problems.is_empty(), "{again:?}");
 
-    assert_eq!(bucket.get("two-pointers").unwrap().as_deref(), Some(&b"value of two-pointers"[..]));
-    for key in ["misplaced", "no-pointer", "missing", "bad-magic", "truncated", "bad-crc", "wrong-key"] {
+    assert_eq!(
+        bucket.get("two-pointers").unwrap().as_deref(),
+        Some(&b"value of two-pointers"[..])
+    );
+    for key in [
+        "misplaced",
+        "no-pointer",
+        "missing",
+        "bad-magic",
+        "truncated",
+        "bad-crc",
+        "wrong-key",
+    ] {
         assert_eq!(bucket.get(key).unwrap(), None, "{key} reads as deleted");
         bucket.set(key, b"fresh").unwrap();
-        assert_eq!(bucket.get(key).unwrap().as_deref(), Some(&b"fresh"[..]), "{key} is writable again");
+        assert_eq!(
+            bucket.get(key).unwrap().as_deref(),
+            Some(&b"fresh"[..]),
+            "{key} is writable again"
+        );
     }
     // lost+found holds the damaged entries and is never read as keys.
     assert!(!names(&bucket.dir().join(LOST_AND_FOUND_DIR), "").is_empty());
     let mut listed = bucket.list_keys(None).unwrap().keys;
     listed.sort();
-    let mut keys: Vec<&str> = vec!["a", "b", "misplaced", "no-pointer", "two-pointers", "missing"];
+    let mut keys: Vec<&str> = vec![
+        "a",
+        "b",
+        "misplaced",
+        "no-pointer",
+        "two-pointers",
+        "missing",
+    ];
     keys.extend(["bad-magic", "truncated", "bad-crc", "wrong-key"]);
     keys.sort();
     assert_eq!(listed, keys);
@@ -234,7 +326,12 @@ fn repair_never_touches_a_healthy_key() {
     let dir = tempfile::tempdir().unwrap();
     let (store, bucket) = healthy(dir.path());
     let other = store.bucket("other").unwrap();
-    let healthy_dirs = [key_dir(&bucket, "a"), key_dir(&bucket, "b"), key_dir(&bucket, "gone"), key_dir(&other, "k")];
+    let healthy_dirs = [
+        key_dir(&bucket, "a"),
+        key_dir(&bucket, "b"),
+        key_dir(&bucket, "gone"),
+        key_dir(&other, "k"),
+    ];
     let before: Vec<_> = healthy_dirs.iter().map(|d| files(d)).collect();
     damage_every_kind(&bucket);
 
@@ -253,17 +350,17 @@ fn foreign_entries_at_every_level_are_reported_at_their_path_and_left_alone() {
     let shard = a.parent().unwrap().to_path_buf();
     // (path, whether it is a directory)
     let table = [
-        (buckets.join("README"), false),                  // a file where buckets are
-        (buckets.join("Bad-Name"), true),                 // a directory no identifier names
-        (buckets.join("_x"), true),                       // nor this one
-        (bucket.dir().join("notes"), true),               // a directory in a bucket
-        (bucket.dir().join("notes.txt"), false),          // a file in a bucket
-        (bucket.dir().join("AB"), true),                  // an upper-case shard
-        (bucket.dir().join("0g"), true),                  // not hex
-        (shard.join("not-a-hash"), true),                 // a name in a shard that is no key hash
+        (buckets.join("README"), false),         // a file where buckets are
+        (buckets.join("Bad-Name"), true),        // a directory no identifier names
+        (buckets.join("_x"), true),              // nor this one
+        (bucket.dir().join("notes"), true),      // a directory in a bucket
+        (bucket.dir().join("notes.txt"), false), // a file in a bucket
+        (bucket.dir().join("AB"), true),         // an upper-case shard
+        (bucket.dir().join("0g"), true),         // not hex
+        (shard.join("not-a-hash"), true),        // a name in a shard that is no key hash
         (shard.join(key_hash("a").to_uppercase()), true), // upper-case hex
-        (a.join("cur.7.1"), false),                       // a short, unparsable pointer name
-        (a.join("editor.swp"), false),                    // a stray file in a key directory
+        (a.join("cur.7.1"), false),              // a short, unparsable pointer name
+        (a.join("editor.swp"), false),           // a stray file in a key directory
     ];
     for (path, is_dir) in &table {
         if *is_dir {
@@ -278,7 +375,10 @@ fn foreign_entries_at_every_level_are_reported_at_their_path_and_left_alone() {
 
     for repair in [false, true] {
         let report = store.fsck(repair).unwrap();
-        let mut expected: Vec<(PathBuf, String)> = foreign.iter().map(|p| (p.clone(), "Foreign".to_owned())).collect();
+        let mut expected: Vec<(PathBuf, String)> = foreign
+            .iter()
+            .map(|p| (p.clone(), "Foreign".to_owned()))
+            .collect();
         expected.sort();
         assert_eq!(found(&report), expected, "repair: {repair}");
         assert!(report.problems.iter().all(|p| !p.repaired), "{report:?}");
@@ -310,16 +410,25 @@ fn cas_handles_taken_before_a_repair_fail_after_it() {
     fs::write(one(&key_dir(&bucket, "k"), "val."), b"garbage").unwrap();
 
     let report = store.fsck(true).unwrap();
-    assert_eq!(found(&report), [(key_dir(&bucket, "k"), "CorruptValue".to_owned())]);
+    assert_eq!(
+        found(&report),
+        [(key_dir(&bucket, "k"), "CorruptValue".to_owned())]
+    );
     assert!(report.problems[0].repaired);
-    assert!(!bucket.swap("k", never_written, b"stale").unwrap(), "a handle from before the first write won");
+    assert!(
+        !bucket.swap("k", never_written, b"stale").unwrap(),
+        "a handle from before the first write won"
+    );
     assert!(!bucket.swap("k", before_damage, b"stale").unwrap());
     // Walk the key through as many versions again as it had when `deleted` was taken.
     for _ in 0..3 {
         bucket.set("k", b"again").unwrap();
         bucket.delete("k").unwrap();
     }
-    assert!(!bucket.swap("k", deleted, b"stale").unwrap(), "a handle taken at a deletion won");
+    assert!(
+        !bucket.swap("k", deleted, b"stale").unwrap(),
+        "a handle taken at a deletion won"
+    );
     assert_eq!(bucket.get("k").unwrap(), None);
     assert_healthy_keys_read(&store);
 }
@@ -335,7 +444,11 @@ fn old_temporaries_are_swept_and_young_ones_kept() {
     let young_build = tmp.join("00000000000000040000000000000004.d");
     for build in [&old_build, &young_build] {
         fs::create_dir(build).unwrap();
-        fs::write(build.join("val.0000000000000001.0000000000000001"), encode("new", b"v")).unwrap();
+        fs::write(
+            build.join("val.0000000000000001.0000000000000001"),
+            encode("new", b"v"),
+        )
+        .unwrap();
         fs::write(build.join("cur.0000000000000001.0000000000000001"), b"").unwrap();
     }
     fs::write(&old_file, b"staged").unwrap();
@@ -348,13 +461,25 @@ fn old_temporaries_are_swept_and_young_ones_kept() {
     assert_eq!(bucket.stats().unwrap().temps, 4);
 
     let report = store.fsck(false).unwrap();
-    assert!(report.problems.is_empty(), "temporaries are not damage: {report:?}");
+    assert!(
+        report.problems.is_empty(),
+        "temporaries are not damage: {report:?}"
+    );
     assert_eq!(report.swept, 2);
     assert!(!old_file.exists() && !old_build.exists());
-    assert!(young_file.exists() && young_build.join("cur.0000000000000001.0000000000000001").exists());
+    assert!(
+        young_file.exists()
+            && young_build
+                .join("cur.0000000000000001.0000000000000001")
+                .exists()
+    );
     assert_eq!(bucket.stats().unwrap().temps, 2);
     assert_eq!(store.fsck(true).unwrap().swept, 0);
-    assert_eq!(bucket.get("new").unwrap(), None, "a build directory is never read");
+    assert_eq!(
+        bucket.get("new").unwrap(),
+        None,
+        "a build directory is never read"
+    );
     assert_healthy_keys_read(&store);
 }
 
@@ -362,7 +487,11 @@ fn old_temporaries_are_swept_and_young_ones_kept() {
 fn fsck_alongside_live_writers_reports_nothing_and_loses_no_write() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    store(&root).bucket("").unwrap().set("flip", b"start").unwrap();
+    store(&root)
+        .bucket("")
+        .unwrap()
+        .set("flip", b"start")
+        .unwrap();
     let (writers, each) = (3, 150);
     let done = Arc::new(AtomicBool::new(false));
     let checker = {
@@ -387,12 +516,16 @@ fn fsck_alongside_live_writers_reports_nothing_and_loses_no_write() {
                     bucket.increment("shared", 1).expect("increment");
                     bucket.increment(&format!("own-{w}"), 1).expect("increment");
                     if i % 2 == 0 {
-                        bucket.set("flip", format!("{w}.{i}").as_bytes()).expect("set");
+                        bucket
+                            .set("flip", format!("{w}.{i}").as_bytes())
+                            .expect("set");
                     } else {
                         bucket.delete("flip").expect("delete");
                     }
                     let (version, _) = bucket.read_versioned(&format!("cas-{w}")).expect("read");
-                    assert!(bucket.swap(&format!("cas-{w}"), version, i.to_string().as_bytes()).expect("swap"));
+                    assert!(bucket
+                        .swap(&format!("cas-{w}"), version, i.to_string().as_bytes())
+                        .expect("swap"));
                 }
             })
         })
@@ -403,13 +536,25 @@ fn fsck_alongside_live_writers_reports_nothing_and_loses_no_write() {
     done.store(true, Ordering::SeqCst);
     let (runs, problems) = checker.join().expect("checker panicked");
     assert!(runs > 0);
-    assert!(problems.is_empty(), "fsck saw damage in a healthy store being written: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "fsck saw damage in a healthy store being written: {problems:?}"
+    );
 
     let bucket = store(&root).bucket("").unwrap();
-    assert_eq!(bucket.get("shared").unwrap(), Some((writers * each).to_string().into_bytes()));
+    assert_eq!(
+        bucket.get("shared").unwrap(),
+        Some((writers * each).to_string().into_bytes())
+    );
     for w in 0..writers {
-        assert_eq!(bucket.get(&format!("own-{w}")).unwrap(), Some(each.to_string().into_bytes()));
-        assert_eq!(bucket.get(&format!("cas-{w}")).unwrap(), Some((each - 1).to_string().into_bytes()));
+        assert_eq!(
+            bucket.get(&format!("own-{w}")).unwrap(),
+            Some(each.to_string().into_bytes())
+        );
+        assert_eq!(
+            bucket.get(&format!("cas-{w}")).unwrap(),
+            Some((each - 1).to_string().into_bytes())
+        );
     }
     let report = store(&root).fsck(false).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
@@ -439,15 +584,28 @@ fn a_stray_newer_pointer_never_costs_the_real_value() {
     let kd = key_dir(&bucket, "b");
     let value = one(&kd, "val.");
     let bytes = fs::read(&value).unwrap();
-    fs::write(kd.join(format!("cur.{:016x}.00000000000000bb", seq(&kd) + 1)), b"").unwrap();
+    fs::write(
+        kd.join(format!("cur.{:016x}.00000000000000bb", seq(&kd) + 1)),
+        b"",
+    )
+    .unwrap();
 
     let report = store.fsck(false).unwrap();
-    assert!(found(&report).contains(&(kd.clone(), "SeveralPointers".to_owned())), "{report:?}");
-    assert!(value.exists(), "a check without --repair removed the only copy of the value");
+    assert!(
+        found(&report).contains(&(kd.clone(), "SeveralPointers".to_owned())),
+        "{report:?}"
+    );
+    assert!(
+        value.exists(),
+        "a check without --repair removed the only copy of the value"
+    );
 
     store.fsck(true).unwrap();
     let kept = files(&bucket.dir().join(LOST_AND_FOUND_DIR));
-    assert!(kept.values().any(|b| *b == bytes), "the real value was not kept: {kept:?}");
+    assert!(
+        kept.values().any(|b| *b == bytes),
+        "the real value was not kept: {kept:?}"
+    );
     assert!(store.fsck(false).unwrap().problems.is_empty());
 }
 
@@ -468,8 +626,14 @@ fn an_unreadable_value_file_is_reported_and_the_check_goes_on() {
     for repair in [false, true] {
         let report = store.fsck(repair).unwrap();
         let paths: Vec<&Path> = report.problems.iter().map(|p| p.path.as_path()).collect();
-        assert!(paths.iter().any(|p| p.starts_with(key_dir(&bucket, "a"))), "{report:?}");
-        assert!(paths.contains(&key_dir(&later, "k").as_path()), "{report:?}");
+        assert!(
+            paths.iter().any(|p| p.starts_with(key_dir(&bucket, "a"))),
+            "{report:?}"
+        );
+        assert!(
+            paths.contains(&key_dir(&later, "k").as_path()),
+            "{report:?}"
+        );
     }
 }
 
@@ -482,13 +646,24 @@ fn stats_skip_files_shaped_like_shards_and_key_directories() {
     let stray = key_dir(&bucket, "stray");
     fs::create_dir_all(stray.parent().unwrap()).unwrap();
     fs::write(&stray, b"not a directory").unwrap();
-    let unused = (0..=0xffu32).map(|s| format!("{s:02x}")).find(|s| !bucket.dir().join(s).exists()).unwrap();
+    let unused = (0..=0xffu32)
+        .map(|s| format!("{s:02x}"))
+        .find(|s| !bucket.dir().join(s).exists())
+        .unwrap();
     fs::write(bucket.dir().join(&unused), b"not a shard").unwrap();
 
-    let stats = bucket.stats().expect("inspect works on a store with stray files");
-    assert_eq!((stats.keys, stats.tombstones, stats.value_bytes), (clean.keys, clean.tombstones, clean.value_bytes));
+    let stats = bucket
+        .stats()
+        .expect("inspect works on a store with stray files");
+    assert_eq!(
+        (stats.keys, stats.tombstones, stats.value_bytes),
+        (clean.keys, clean.tombstones, clean.value_bytes)
+    );
     let report = store.fsck(false).unwrap();
-    let mut expected = vec![(bucket.dir().join(unused), "Foreign".to_owned()), (stray, "Foreign".to_owned())];
+    let mut expected = vec![
+        (bucket.dir().join(unused), "Foreign".to_owned()),
+        (stray, "Foreign".to_owned()),
+    ];
     expected.sort();
     assert_eq!(found(&report), expected);
 }
@@ -503,9 +678,19 @@ fn a_pointerless_repair_leaves_foreign_files_alone() {
     fs::write(&notes, b"mine").unwrap();
 
     let report = store.fsck(true).unwrap();
-    assert!(found(&report).contains(&(kd.clone(), "NoPointer".to_owned())), "{report:?}");
-    assert!(found(&report).contains(&(notes.clone(), "Foreign".to_owned())), "{report:?}");
-    assert_eq!(fs::read(&notes).unwrap(), b"mine", "a foreign file was moved");
+    assert!(
+        found(&report).contains(&(kd.clone(), "NoPointer".to_owned())),
+        "{report:?}"
+    );
+    assert!(
+        found(&report).contains(&(notes.clone(), "Foreign".to_owned())),
+        "{report:?}"
+    );
+    assert_eq!(
+        fs::read(&notes).unwrap(),
+        b"mine",
+        "a foreign file was moved"
+    );
     assert_eq!(bucket.get("a").unwrap(), None);
 }
 
@@ -527,11 +712,18 @@ fn a_pointerless_repair_never_recreates_an_old_pointer_name() {
     let deleted_at = seq(&kd);
     bucket.set("k", b"4").unwrap();
     bucket.delete("k").unwrap();
-    fs::write(kd.join(format!("val.{:016x}.00000000000000aa", deleted_at - 1)), encode("k", b"relic")).unwrap();
+    fs::write(
+        kd.join(format!("val.{:016x}.00000000000000aa", deleted_at - 1)),
+        encode("k", b"relic"),
+    )
+    .unwrap();
     fs::remove_file(one(&kd, "cur.")).unwrap();
 
     let report = store.fsck(true).unwrap();
     assert_eq!(found(&report), [(kd.clone(), "NoPointer".to_owned())]);
-    assert!(!bucket.swap("k", handle, b"stale").unwrap(), "a handle from before two writes won its swap");
+    assert!(
+        !bucket.swap("k", handle, b"stale").unwrap(),
+        "a handle from before two writes won its swap"
+    );
     assert_eq!(bucket.get("k").unwrap(), None);
 }

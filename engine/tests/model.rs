@@ -90,13 +90,29 @@ fn list_all(bucket: &Bucket) -> Vec<String> {
 fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &[u8]) {
     let hash = engine::internals::key_hash(key);
     let key_dir = bucket_dir.join(&hash[..2]).join(&hash);
-    std::fs::write(bucket_dir.join("tmp").join(engine::internals::temp_name().unwrap()), engine::internals::encode(key, value)).expect("temp");
-    let Ok(entries) = std::fs::read_dir(&key_dir) else { return };
+    std::fs::write(
+        bucket_dir
+            .join("tmp")
+            .join(engine::internals::temp_name().unwrap()),
+        engine::internals::encode(key, value),
+    )
+    .expect("temp");
+    let Ok(entries) = std::fs::read_dir(&key_dir) else {
+        return;
+    };
     for entry in entries {
-        let name = entry.expect("entry").file_name().into_string().expect("utf-8");
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("utf-8");
         if let Some(version) = name.strip_prefix("cur.") {
             let seq = u64::from_str_radix(&version[..16], 16).expect("seq");
-            let next = key_dir.join(format!("val.{:016x}.{:016x}", seq + 1, engine::internals::nonce().unwrap()));
+            let next = key_dir.join(format!(
+                "val.{:016x}.{:016x}",
+                seq + 1,
+                engine::internals::nonce().unwrap()
+            ));
             std::fs::write(next, engine::internals::encode(key, value)).expect("debris");
         }
     }
@@ -113,14 +129,24 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 bucket.set(&keys[k], &v).expect("set");
                 model.insert(keys[k].clone(), v);
             }
-            Op::Get(k) => prop_assert_eq!(bucket.get(&keys[k]).expect("get"), model.get(&keys[k]).cloned()),
+            Op::Get(k) => prop_assert_eq!(
+                bucket.get(&keys[k]).expect("get"),
+                model.get(&keys[k]).cloned()
+            ),
             Op::Delete(k) => {
                 bucket.delete(&keys[k]).expect("delete");
                 model.remove(&keys[k]);
             }
-            Op::Exists(k) => prop_assert_eq!(bucket.exists(&keys[k]).expect("exists"), model.contains_key(&keys[k])),
+            Op::Exists(k) => prop_assert_eq!(
+                bucket.exists(&keys[k]).expect("exists"),
+                model.contains_key(&keys[k])
+            ),
             Op::Increment(k, delta) => {
-                let current = model.get(&keys[k]).map(|v| std::str::from_utf8(v).ok().and_then(|s| s.parse::<i64>().ok()));
+                let current = model.get(&keys[k]).map(|v| {
+                    std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse::<i64>().ok())
+                });
                 let result = bucket.increment(&keys[k], delta);
                 match current {
                     None => {
@@ -154,7 +180,10 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 model.insert(keys[k].clone(), b);
             }
             Op::SetMany(entries) => {
-                let entries: Vec<(String, Vec<u8>)> = entries.into_iter().map(|(k, v)| (keys[k].clone(), v)).collect();
+                let entries: Vec<(String, Vec<u8>)> = entries
+                    .into_iter()
+                    .map(|(k, v)| (keys[k].clone(), v))
+                    .collect();
                 bucket.set_many(&entries).expect("set-many");
                 for (k, v) in entries {
                     model.insert(k, v);
@@ -184,7 +213,9 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 let mut listed = Vec::new();
                 let mut cursor = None;
                 loop {
-                    let (keys, next) = bucket.list_keys_numeric(cursor).expect("list-keys (numeric)");
+                    let (keys, next) = bucket
+                        .list_keys_numeric(cursor)
+                        .expect("list-keys (numeric)");
                     listed.extend(keys);
                     match next {
                         Some(next) => cursor = Some(next),
@@ -196,7 +227,11 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                 prop_assert_eq!(unique, model.keys().collect::<BTreeSet<_>>());
             }
             Op::IncrementUnsigned(k, delta) => {
-                let current = model.get(&keys[k]).map(|v| std::str::from_utf8(v).ok().and_then(|s| s.parse::<u64>().ok()));
+                let current = model.get(&keys[k]).map(|v| {
+                    std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                });
                 let result = bucket.increment_unsigned(&keys[k], delta);
                 let expected = match current {
                     None => Some(delta),
@@ -208,7 +243,11 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                         prop_assert_eq!(result.expect("unsigned increment"), n);
                         model.insert(keys[k].clone(), n.to_string().into_bytes());
                     }
-                    None => prop_assert!(result.is_err(), "unsigned increment should fail: {:?}", result),
+                    None => prop_assert!(
+                        result.is_err(),
+                        "unsigned increment should fail: {:?}",
+                        result
+                    ),
                 }
             }
             Op::Reopen => bucket = open(dir.path(), durability),

@@ -63,7 +63,10 @@ fn run(bucket: &Bucket, op: &Op) -> engine::Result<()> {
         Op::Delete(k) => bucket.delete(k),
         Op::Increment(k) => bucket.increment(k, 1).map(|_| ()),
         Op::SetMany(entries) => {
-            let entries: Vec<(String, Vec<u8>)> = entries.iter().map(|(k, v)| (k.to_string(), v.clone().into_bytes())).collect();
+            let entries: Vec<(String, Vec<u8>)> = entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone().into_bytes()))
+                .collect();
             bucket.set_many(&entries)
         }
         Op::Swap(k, v) => {
@@ -92,7 +95,11 @@ fn setup(durability: Durability) -> Arc<SimFs> {
 
 /// Runs `ops` with the process dying after `crash_after` calls (never, if `None`). Returns the
 /// simulated filesystem, how many operations were acknowledged, and the calls made.
-fn execute(ops: &[Op], crash_after: Option<u64>, durability: Durability) -> (Arc<SimFs>, usize, u64) {
+fn execute(
+    ops: &[Op],
+    crash_after: Option<u64>,
+    durability: Durability,
+) -> (Arc<SimFs>, usize, u64) {
     let sim = setup(durability);
     let start = sim.calls();
     if let Some(n) = crash_after {
@@ -122,7 +129,8 @@ fn check(after: &Arc<SimFs>, ops: &[Op], acked: usize, durability: Durability, c
         }
     }
     let in_flight = ops.get(acked).and_then(|op| apply(&model, op));
-    let store = open(after, durability).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
+    let store =
+        open(after, durability).unwrap_or_else(|e| panic!("{context}: reopening failed: {e}"));
     let bucket = store.bucket("").unwrap();
     let keys: Vec<&'static str> = ops
         .iter()
@@ -133,14 +141,24 @@ fn check(after: &Arc<SimFs>, ops: &[Op], acked: usize, durability: Durability, c
         .collect();
     let mut listed_expected = Vec::new();
     for key in &keys {
-        let found = bucket.get(key).unwrap_or_else(|e| panic!("{context}: `{key}` unreadable after the power loss: {e}"));
+        let found = bucket
+            .get(key)
+            .unwrap_or_else(|e| panic!("{context}: `{key}` unreadable after the power loss: {e}"));
         let found = found.map(|v| String::from_utf8(v).unwrap());
         let old = model.get(key).cloned().flatten();
         // The write in flight may have reached the key, whole; a batch that names a key twice
         // may have reached either of its values (a batch is per key, not atomic).
-        let mut new: Vec<Option<String>> = in_flight.iter().map(|m| m.get(key).cloned().flatten()).collect();
+        let mut new: Vec<Option<String>> = in_flight
+            .iter()
+            .map(|m| m.get(key).cloned().flatten())
+            .collect();
         if let Some(Op::SetMany(entries)) = ops.get(acked) {
-            new.extend(entries.iter().filter(|(k, _)| k == key).map(|(_, v)| Some(v.clone())));
+            new.extend(
+                entries
+                    .iter()
+                    .filter(|(k, _)| k == key)
+                    .map(|(_, v)| Some(v.clone())),
+            );
         }
         assert!(
             found == old || new.contains(&found),
@@ -156,16 +174,26 @@ fn check(after: &Arc<SimFs>, ops: &[Op], acked: usize, durability: Durability, c
     listed.sort();
     assert_eq!(listed, listed_expected, "{context}: list-keys");
     let report = store.fsck(false).unwrap();
-    assert!(report.problems.is_empty(), "{context}: fsck after the power loss: {report:?}");
+    assert!(
+        report.problems.is_empty(),
+        "{context}: fsck after the power loss: {report:?}"
+    );
     // No key is wedged: each takes a new write.
     for key in &keys {
-        bucket.set(key, b"after").unwrap_or_else(|e| panic!("{context}: `{key}` is wedged: {e}"));
+        bucket
+            .set(key, b"after")
+            .unwrap_or_else(|e| panic!("{context}: `{key}` is wedged: {e}"));
     }
 }
 
 fn losses() -> Vec<Loss> {
-    let seeds: u64 = std::env::var("POWER_LOSS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    std::iter::once(Loss::Strict).chain((1..=seeds).map(Loss::Random)).collect()
+    let seeds: u64 = std::env::var("POWER_LOSS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    std::iter::once(Loss::Strict)
+        .chain((1..=seeds).map(Loss::Random))
+        .collect()
 }
 
 /// Crashes `ops` after each of its calls in turn, under each kind of loss; returns the states
@@ -178,7 +206,13 @@ fn sweep(ops: &[Op], durability: Durability) -> usize {
         let (sim, acked, _) = execute(ops, Some(point), durability);
         for loss in losses() {
             let after = sim.power_loss(loss);
-            check(&after, ops, acked, durability, &format!("{ops:?} crashed after call {point}, {loss:?}"));
+            check(
+                &after,
+                ops,
+                acked,
+                durability,
+                &format!("{ops:?} crashed after call {point}, {loss:?}"),
+            );
             states += 1;
         }
     }
@@ -205,8 +239,14 @@ fn every_workload_of_three_operations_on_two_keys_survives_a_power_loss_at_every
             }
         }
     }
-    let states: usize = workloads.iter().map(|ops| sweep(ops, Durability::Sync)).sum();
-    eprintln!("power loss (ACE): {} workloads, {states} crash states checked, 0 violations", workloads.len());
+    let states: usize = workloads
+        .iter()
+        .map(|ops| sweep(ops, Durability::Sync))
+        .sum();
+    eprintln!(
+        "power loss (ACE): {} workloads, {states} crash states checked, 0 violations",
+        workloads.len()
+    );
 }
 
 #[test]
@@ -219,7 +259,10 @@ fn random_workloads_survive_a_power_loss_at_every_call() {
         rng ^= rng << 17;
         rng % n
     };
-    let workloads: u64 = std::env::var("POWER_LOSS_WORKLOADS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let workloads: u64 = std::env::var("POWER_LOSS_WORKLOADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let mut states = 0;
     for w in 0..workloads {
         let ops: Vec<Op> = (0..8)
@@ -230,7 +273,10 @@ fn random_workloads_survive_a_power_loss_at_every_call() {
                     0 | 1 => Op::Set(key, format!("w{w}-{i}")),
                     2 => Op::Delete(key),
                     3 => Op::Increment(key),
-                    4 => Op::SetMany(vec![(key, format!("m{w}-{i}")), (other, format!("n{w}-{i}"))]),
+                    4 => Op::SetMany(vec![
+                        (key, format!("m{w}-{i}")),
+                        (other, format!("n{w}-{i}")),
+                    ]),
                     _ => Op::Swap(key, format!("s{w}-{i}")),
                 }
             })
@@ -259,16 +305,24 @@ fn without_syncing_a_power_loss_is_detected_and_repaired() {
         let (sim, _, _) = execute(&ops, Some(point), Durability::NoSync);
         for loss in losses() {
             let after = sim.power_loss(loss);
-            let Ok(store) = open(&after, Durability::NoSync) else { panic!("reopening failed") };
+            let Ok(store) = open(&after, Durability::NoSync) else {
+                panic!("reopening failed")
+            };
             let bucket = store.bucket("").unwrap();
             for key in ["a", "b", "c"] {
                 if let Ok(Some(v)) = bucket.get(key) {
                     let v = String::from_utf8(v).unwrap();
-                    assert!(written.contains(&v.as_str()), "`{key}` holds {v:?}, which was never written whole");
+                    assert!(
+                        written.contains(&v.as_str()),
+                        "`{key}` holds {v:?}, which was never written whole"
+                    );
                 }
             }
             store.fsck(true).unwrap();
-            assert!(store.fsck(false).unwrap().problems.is_empty(), "fsck --repair left problems");
+            assert!(
+                store.fsck(false).unwrap().problems.is_empty(),
+                "fsck --repair left problems"
+            );
             for key in ["a", "b", "c"] {
                 assert!(bucket.get(key).is_ok(), "`{key}` unreadable after repair");
             }

@@ -165,7 +165,10 @@ fn guest_target_dir(out_dir: &Path) -> PathBuf {
         .ancestors()
         .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
         .and_then(Path::parent)
-        .map_or_else(|| out_dir.join("wasm-target"), |profile| profile.join("wasm-guests"))
+        .map_or_else(
+            || out_dir.join("wasm-target"),
+            |profile| profile.join("wasm-guests"),
+        )
 }
 
 /// Runs `build` and turns its error into a build failure with the message on its own.

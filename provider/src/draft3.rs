@@ -32,7 +32,10 @@ impl atomics::GuestCas for Cas {
         Ok(atomics::Cas::new(Cas::new(&bucket.get::<Bucket>().0, key)?))
     }
 
-    fn new_with_read(bucket: store::BucketBorrow<'_>, key: String) -> Result<(atomics::Cas, Option<Vec<u8>>), Error> {
+    fn new_with_read(
+        bucket: store::BucketBorrow<'_>,
+        key: String,
+    ) -> Result<(atomics::Cas, Option<Vec<u8>>), Error> {
         let (cas, current) = Cas::new_with_read(&bucket.get::<Bucket>().0, key)?;
         Ok((atomics::Cas::new(cas), current))
     }

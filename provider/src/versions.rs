@@ -16,12 +16,26 @@ pub struct Cas {
 impl Cas {
     pub fn new(bucket: &engine::Bucket, key: String) -> Result<Cas, Failure> {
         let version = bucket.version(&key)?;
-        Ok(Cas { bucket: bucket.clone(), key, version })
+        Ok(Cas {
+            bucket: bucket.clone(),
+            key,
+            version,
+        })
     }
 
-    pub fn new_with_read(bucket: &engine::Bucket, key: String) -> Result<(Cas, Option<Vec<u8>>), Failure> {
+    pub fn new_with_read(
+        bucket: &engine::Bucket,
+        key: String,
+    ) -> Result<(Cas, Option<Vec<u8>>), Failure> {
         let (version, current) = bucket.read_versioned(&key)?;
-        Ok((Cas { bucket: bucket.clone(), key, version }, current))
+        Ok((
+            Cas {
+                bucket: bucket.clone(),
+                key,
+                version,
+            },
+            current,
+        ))
     }
 
     /// Swaps in `value` if no write reached the key since the handle was made; false if one

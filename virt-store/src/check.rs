@@ -101,7 +101,9 @@ mod tests {
             wat.push_str(&format!("(import {name:?} (instance $i{i}))\n"));
         }
         for name in exports {
-            wat.push_str(&format!("(instance $e{name} )\n(export {name:?} (instance $e{name}))\n"));
+            wat.push_str(&format!(
+                "(instance $e{name} )\n(export {name:?} (instance $e{name}))\n"
+            ));
         }
         wat.push(')');
         wat::parse_str(wat).unwrap()
@@ -120,7 +122,10 @@ mod tests {
         );
         let provider = component(
             &[],
-            &["wasi:keyvalue/store@0.2.0-draft3", "wasi:keyvalue/atomics@0.2.0-draft3"],
+            &[
+                "wasi:keyvalue/store@0.2.0-draft3",
+                "wasi:keyvalue/atomics@0.2.0-draft3",
+            ],
         );
         let check = check(&app, &provider).unwrap();
         assert_eq!(

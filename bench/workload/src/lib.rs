@@ -76,8 +76,14 @@ impl Plan {
         let mut shared = None;
         let mut args = args.peekable();
         while let Some(flag) = args.next() {
-            let value = args.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
-            let number = || value.parse::<usize>().map_err(|_| format!("`{flag} {value}`: not a number"));
+            let value = args
+                .next()
+                .ok_or_else(|| format!("`{flag}` needs a value"))?;
+            let number = || {
+                value
+                    .parse::<usize>()
+                    .map_err(|_| format!("`{flag} {value}`: not a number"))
+            };
             match flag.as_str() {
                 "--ops" => plan.ops = value.split(',').map(str::to_owned).collect(),
                 "--count" => plan.count = number()?,
@@ -109,7 +115,9 @@ impl Plan {
     }
 
     fn batch_keys(&self, batch: usize) -> Vec<String> {
-        (batch * self.batch..(batch + 1) * self.batch).map(|i| format!("{}b{i}", self.prefix)).collect()
+        (batch * self.batch..(batch + 1) * self.batch)
+            .map(|i| format!("{}b{i}", self.prefix))
+            .collect()
     }
 }
 
@@ -120,7 +128,8 @@ impl Samples {
     fn time<T>(&mut self, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
         let start = Instant::now();
         let result = f();
-        self.0.push(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        self.0
+            .push(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         result
     }
 
@@ -155,7 +164,12 @@ fn run<K: Keyvalue>(plan: &Plan) -> Result<(), String> {
                 for i in plan.keys() {
                     let got = s.time(|| K::get(&bucket, &plan.key(i)))?;
                     if got.as_ref().map(Vec::len) != Some(plan.size) {
-                        return Err(format!("get `{}`: expected {} bytes, got {:?}", plan.key(i), plan.size, got.map(|v| v.len())));
+                        return Err(format!(
+                            "get `{}`: expected {} bytes, got {:?}",
+                            plan.key(i),
+                            plan.size,
+                            got.map(|v| v.len())
+                        ));
                     }
                 }
             }
@@ -179,7 +193,9 @@ fn run<K: Keyvalue>(plan: &Plan) -> Result<(), String> {
                     // Each sample is one successful swap, retries included.
                     s.time(|| loop {
                         match K::cas(&bucket, &key, &value) {
-                            None => return Err("this version of wasi:keyvalue has no CAS".to_owned()),
+                            None => {
+                                return Err("this version of wasi:keyvalue has no CAS".to_owned())
+                            }
                             Some(Ok(true)) => return Ok(()),
                             Some(Ok(false)) => conflicts += 1,
                             Some(Err(e)) => return Err(e),
@@ -196,7 +212,11 @@ fn run<K: Keyvalue>(plan: &Plan) -> Result<(), String> {
             }
             "set-many" => {
                 for b in plan.batches() {
-                    let entries: Vec<(String, Vec<u8>)> = plan.batch_keys(b).into_iter().map(|k| (k, value.clone())).collect();
+                    let entries: Vec<(String, Vec<u8>)> = plan
+                        .batch_keys(b)
+                        .into_iter()
+                        .map(|k| (k, value.clone()))
+                        .collect();
                     s.time(|| K::set_many(&bucket, &entries))?;
                 }
             }

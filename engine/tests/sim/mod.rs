@@ -34,8 +34,16 @@ type Id = usize;
 
 #[derive(Clone, Debug)]
 enum Node {
-    File { data: Vec<u8>, durable: Vec<u8>, created: SystemTime },
-    Dir { entries: BTreeMap<String, Id>, durable: BTreeMap<String, Id>, created: SystemTime },
+    File {
+        data: Vec<u8>,
+        durable: Vec<u8>,
+        created: SystemTime,
+    },
+    Dir {
+        entries: BTreeMap<String, Id>,
+        durable: BTreeMap<String, Id>,
+        created: SystemTime,
+    },
 }
 
 /// An in-memory filesystem mounted at a root path.
@@ -58,18 +66,29 @@ impl SimFs {
     /// An empty filesystem whose root directory is `root` (which is durable).
     pub fn new(root: impl Into<PathBuf>) -> Arc<SimFs> {
         let now = SystemTime::now();
-        let root_node = Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: now };
+        let root_node = Node::Dir {
+            entries: BTreeMap::new(),
+            durable: BTreeMap::new(),
+            created: now,
+        };
         Arc::new(SimFs::with_nodes(root.into(), vec![root_node]))
     }
 
     fn with_nodes(root: PathBuf, nodes: Vec<Node>) -> SimFs {
-        SimFs { root, nodes: Mutex::new(nodes), calls: AtomicU64::new(0), crash_after: AtomicU64::new(u64::MAX) }
+        SimFs {
+            root,
+            nodes: Mutex::new(nodes),
+            calls: AtomicU64::new(0),
+            crash_after: AtomicU64::new(u64::MAX),
+        }
     }
 
     /// The nodes, for one step of one call (a test that panicked while holding them has failed
     /// already, so a poisoned lock is taken as it is).
     fn nodes(&self) -> MutexGuard<'_, Vec<Node>> {
-        self.nodes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.nodes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Calls made so far.
@@ -79,7 +98,8 @@ impl SimFs {
 
     /// After `calls` more calls, every call fails, as if the process had died there.
     pub fn crash_after(&self, calls: u64) {
-        self.crash_after.store(self.calls() + calls, Ordering::SeqCst);
+        self.crash_after
+            .store(self.calls() + calls, Ordering::SeqCst);
     }
 
     /// Whether a crash point was reached.
@@ -92,7 +112,9 @@ impl SimFs {
         for node in self.nodes().iter_mut() {
             match node {
                 Node::File { data, durable, .. } => *durable = data.clone(),
-                Node::Dir { entries, durable, .. } => *durable = entries.clone(),
+                Node::Dir {
+                    entries, durable, ..
+                } => *durable = entries.clone(),
             }
         }
     }
@@ -114,15 +136,30 @@ impl SimFs {
         let mut kept: Vec<Node> = Vec::new();
         let mut map: HashMap<Id, Id> = HashMap::new();
         // Depth-first from the root over the names each directory keeps; hard links keep sharing.
-        fn visit(old: Id, nodes: &[Node], kept: &mut Vec<Node>, map: &mut HashMap<Id, Id>, strict: bool, random: &mut dyn FnMut(u64) -> u64) -> Id {
+        fn visit(
+            old: Id,
+            nodes: &[Node],
+            kept: &mut Vec<Node>,
+            map: &mut HashMap<Id, Id>,
+            strict: bool,
+            random: &mut dyn FnMut(u64) -> u64,
+        ) -> Id {
             if let Some(&new) = map.get(&old) {
                 return new;
             }
             let new = kept.len();
             map.insert(old, new);
-            kept.push(Node::File { data: Vec::new(), durable: Vec::new(), created: SystemTime::now() });
+            kept.push(Node::File {
+                data: Vec::new(),
+                durable: Vec::new(),
+                created: SystemTime::now(),
+            });
             let node = match &nodes[old] {
-                Node::File { data, durable, created } => {
+                Node::File {
+                    data,
+                    durable,
+                    created,
+                } => {
                     let survived = if strict || data == durable {
                         durable.clone()
                     } else {
@@ -132,15 +169,32 @@ impl SimFs {
                             _ => data[..random(data.len() as u64 + 1) as usize].to_vec(),
                         }
                     };
-                    Node::File { data: survived.clone(), durable: survived, created: *created }
+                    Node::File {
+                        data: survived.clone(),
+                        durable: survived,
+                        created: *created,
+                    }
                 }
-                Node::Dir { entries, durable, created } => {
-                    let names = if strict || random(2) == 0 { durable } else { entries };
+                Node::Dir {
+                    entries,
+                    durable,
+                    created,
+                } => {
+                    let names = if strict || random(2) == 0 {
+                        durable
+                    } else {
+                        entries
+                    };
                     let mut survived = BTreeMap::new();
                     for (name, &child) in names {
-                        survived.insert(name.clone(), visit(child, nodes, kept, map, strict, random));
+                        survived
+                            .insert(name.clone(), visit(child, nodes, kept, map, strict, random));
                     }
-                    Node::Dir { entries: survived.clone(), durable: survived, created: *created }
+                    Node::Dir {
+                        entries: survived.clone(),
+                        durable: survived,
+                        created: *created,
+                    }
                 }
             };
             kept[new] = node;
@@ -154,17 +208,28 @@ impl SimFs {
     fn call(&self) -> io::Result<()> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.crashed() {
-            return Err(io::Error::other("simulated power loss: this process is gone"));
+            return Err(io::Error::other(
+                "simulated power loss: this process is gone",
+            ));
         }
         Ok(())
     }
 
     fn components<'p>(&self, path: &'p Path) -> io::Result<Vec<&'p str>> {
-        let rest = path.strip_prefix(&self.root).map_err(|_| err(ErrorKind::NotFound, "outside the simulated filesystem", path))?;
+        let rest = path.strip_prefix(&self.root).map_err(|_| {
+            err(
+                ErrorKind::NotFound,
+                "outside the simulated filesystem",
+                path,
+            )
+        })?;
         let mut parts = Vec::new();
         for c in rest.components() {
             match c {
-                Component::Normal(name) => parts.push(name.to_str().ok_or_else(|| err(ErrorKind::InvalidInput, "not UTF-8", path))?),
+                Component::Normal(name) => parts.push(
+                    name.to_str()
+                        .ok_or_else(|| err(ErrorKind::InvalidInput, "not UTF-8", path))?,
+                ),
                 Component::CurDir => {}
                 _ => return Err(err(ErrorKind::InvalidInput, "unsupported path", path)),
             }
@@ -177,8 +242,12 @@ impl SimFs {
         let mut id = ROOT;
         for name in self.components(path)? {
             id = match &nodes[id] {
-                Node::Dir { entries, .. } => *entries.get(name).ok_or_else(|| err(ErrorKind::NotFound, "no such file or directory", path))?,
-                Node::File { .. } => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+                Node::Dir { entries, .. } => *entries
+                    .get(name)
+                    .ok_or_else(|| err(ErrorKind::NotFound, "no such file or directory", path))?,
+                Node::File { .. } => {
+                    return Err(err(ErrorKind::NotADirectory, "not a directory", path))
+                }
             };
         }
         Ok(id)
@@ -187,7 +256,9 @@ impl SimFs {
     /// The directory holding `path`, and `path`'s name in it.
     fn parent<'p>(&self, path: &'p Path) -> io::Result<(Id, &'p str)> {
         let parts = self.components(path)?;
-        let (name, _) = parts.split_last().ok_or_else(|| err(ErrorKind::InvalidInput, "the root has no parent", path))?;
+        let (name, _) = parts
+            .split_last()
+            .ok_or_else(|| err(ErrorKind::InvalidInput, "the root has no parent", path))?;
         let parent = self.lookup(path.parent().unwrap_or(path))?;
         match &self.nodes()[parent] {
             Node::Dir { .. } => Ok((parent, name)),
@@ -227,10 +298,18 @@ impl SimFs {
         let id = self.lookup(path)?;
         let mut nodes = self.nodes();
         match (&nodes[id], want) {
-            (Node::Dir { .. }, Some(Kind::File)) => return Err(err(ErrorKind::IsADirectory, "is a directory", path)),
-            (Node::File { .. }, Some(Kind::Dir)) => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+            (Node::Dir { .. }, Some(Kind::File)) => {
+                return Err(err(ErrorKind::IsADirectory, "is a directory", path))
+            }
+            (Node::File { .. }, Some(Kind::Dir)) => {
+                return Err(err(ErrorKind::NotADirectory, "not a directory", path))
+            }
             (Node::Dir { entries, .. }, Some(Kind::Dir)) if !entries.is_empty() => {
-                return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", path))
+                return Err(err(
+                    ErrorKind::DirectoryNotEmpty,
+                    "directory not empty",
+                    path,
+                ))
             }
             _ => {}
         }
@@ -243,7 +322,14 @@ impl FileSystem for SimFs {
     fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
         self.call()?;
         let durable = if sync { bytes.to_vec() } else { Vec::new() };
-        self.insert_new(path, Node::File { data: bytes.to_vec(), durable, created: SystemTime::now() })
+        self.insert_new(
+            path,
+            Node::File {
+                data: bytes.to_vec(),
+                durable,
+                created: SystemTime::now(),
+            },
+        )
     }
 
     fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
@@ -266,8 +352,12 @@ impl FileSystem for SimFs {
         self.call()?;
         let id = self.lookup(path)?;
         match &mut self.nodes()[id] {
-            Node::Dir { entries, durable, .. } => *durable = entries.clone(),
-            Node::File { .. } => return Err(err(ErrorKind::NotADirectory, "not a directory", path)),
+            Node::Dir {
+                entries, durable, ..
+            } => *durable = entries.clone(),
+            Node::File { .. } => {
+                return Err(err(ErrorKind::NotADirectory, "not a directory", path))
+            }
         }
         Ok(())
     }
@@ -282,10 +372,16 @@ impl FileSystem for SimFs {
         if let Some(&target) = Self::entries_mut(&mut nodes, to_dir).get(to_name) {
             match (&nodes[target], moved_is_dir) {
                 (Node::Dir { entries, .. }, true) if entries.is_empty() => {}
-                (Node::Dir { .. }, true) => return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", to)),
+                (Node::Dir { .. }, true) => {
+                    return Err(err(ErrorKind::DirectoryNotEmpty, "directory not empty", to))
+                }
                 (Node::File { .. }, false) => {}
-                (Node::Dir { .. }, false) => return Err(err(ErrorKind::IsADirectory, "is a directory", to)),
-                (Node::File { .. }, true) => return Err(err(ErrorKind::NotADirectory, "not a directory", to)),
+                (Node::Dir { .. }, false) => {
+                    return Err(err(ErrorKind::IsADirectory, "is a directory", to))
+                }
+                (Node::File { .. }, true) => {
+                    return Err(err(ErrorKind::NotADirectory, "not a directory", to))
+                }
             }
         }
         Self::entries_mut(&mut nodes, from_dir).remove(from_name);
@@ -299,7 +395,11 @@ impl FileSystem for SimFs {
         let (dir, name) = self.parent(to)?;
         let mut nodes = self.nodes();
         if matches!(nodes[id], Node::Dir { .. }) {
-            return Err(err(ErrorKind::IsADirectory, "cannot link a directory", from));
+            return Err(err(
+                ErrorKind::IsADirectory,
+                "cannot link a directory",
+                from,
+            ));
         }
         let entries = Self::entries_mut(&mut nodes, dir);
         if entries.contains_key(name) {
@@ -326,7 +426,14 @@ impl FileSystem for SimFs {
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
         self.call()?;
-        self.insert_new(path, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })
+        self.insert_new(
+            path,
+            Node::Dir {
+                entries: BTreeMap::new(),
+                durable: BTreeMap::new(),
+                created: SystemTime::now(),
+            },
+        )
     }
 
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
@@ -337,7 +444,14 @@ impl FileSystem for SimFs {
             match self.lookup(&at) {
                 Ok(id) if matches!(self.nodes()[id], Node::Dir { .. }) => {}
                 Ok(_) => return Err(err(ErrorKind::NotADirectory, "not a directory", &at)),
-                Err(_) => self.insert_new(&at, Node::Dir { entries: BTreeMap::new(), durable: BTreeMap::new(), created: SystemTime::now() })?,
+                Err(_) => self.insert_new(
+                    &at,
+                    Node::Dir {
+                        entries: BTreeMap::new(),
+                        durable: BTreeMap::new(),
+                        created: SystemTime::now(),
+                    },
+                )?,
             }
         }
         Ok(())

@@ -59,7 +59,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
 fn log_run(bucket: &Bucket, visit: i64) -> Result<(), String> {
     let (mut cas, mut current) = Cas::new_with_read(bucket, "runs").map_err(describe)?;
     loop {
-        let mut log = current.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+        let mut log = current
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default();
         if !log.is_empty() {
             log.push(',');
         }
@@ -95,7 +97,11 @@ fn print_notes(bucket: &Bucket) -> Result<(), String> {
     if keys.is_empty() {
         println!("no notes yet (add one: counter note TEXT)");
     }
-    for entry in batch::get_many(bucket, &keys).map_err(describe)?.into_iter().flatten() {
+    for entry in batch::get_many(bucket, &keys)
+        .map_err(describe)?
+        .into_iter()
+        .flatten()
+    {
         println!("{}: {}", entry.0, String::from_utf8_lossy(&entry.1));
     }
     Ok(())

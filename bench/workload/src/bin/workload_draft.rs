@@ -40,7 +40,9 @@ impl bench_workload::Keyvalue for Draft {
     }
 
     fn increment(bucket: &Bucket, key: &str) -> Result<(), String> {
-        atomics::increment(bucket, key, 1).map(drop).map_err(describe)
+        atomics::increment(bucket, key, 1)
+            .map(drop)
+            .map_err(describe)
     }
 
     fn cas(_: &Bucket, _: &str, _: &[u8]) -> Option<Result<bool, String>> {
@@ -60,7 +62,11 @@ impl bench_workload::Keyvalue for Draft {
     }
 
     fn get_many(bucket: &Bucket, keys: &[String]) -> Result<usize, String> {
-        Ok(batch::get_many(bucket, keys).map_err(describe)?.iter().flatten().count())
+        Ok(batch::get_many(bucket, keys)
+            .map_err(describe)?
+            .iter()
+            .flatten()
+            .count())
     }
 
     fn set_many(bucket: &Bucket, entries: &[(String, Vec<u8>)]) -> Result<(), String> {

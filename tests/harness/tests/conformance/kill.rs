@@ -35,17 +35,26 @@ fn apply(model: &mut Model, op: &str) {
     let words: Vec<&str> = op.split(' ').collect();
     match words[..] {
         ["set", key, id, size] => {
-            model.registers.insert(key.into(), Some(value(id, size.parse().unwrap())));
+            model
+                .registers
+                .insert(key.into(), Some(value(id, size.parse().unwrap())));
         }
         ["delete", key] => {
             model.registers.insert(key.into(), None);
         }
         ["set-many", k1, id1, s1, k2, id2, s2] => {
-            model.registers.insert(k1.into(), Some(value(id1, s1.parse().unwrap())));
-            model.registers.insert(k2.into(), Some(value(id2, s2.parse().unwrap())));
+            model
+                .registers
+                .insert(k1.into(), Some(value(id1, s1.parse().unwrap())));
+            model
+                .registers
+                .insert(k2.into(), Some(value(id2, s2.parse().unwrap())));
         }
         [kind, _] => {
-            let (_, key) = COUNTERS.iter().find(|(k, _)| *k == kind).unwrap_or_else(|| panic!("unknown op `{op}`"));
+            let (_, key) = COUNTERS
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .unwrap_or_else(|| panic!("unknown op `{op}`"));
             *model.counters.entry((*key).into()).or_default() += 1;
         }
         _ => panic!("unknown op `{op}`"),
@@ -58,12 +67,17 @@ fn read(data: &Path) -> Model {
     let bucket = store.bucket("").unwrap();
     let mut model = Model::default();
     for key in REGISTERS {
-        let value = bucket.get(key).unwrap_or_else(|e| panic!("reading `{key}` after a kill: {e}"));
+        let value = bucket
+            .get(key)
+            .unwrap_or_else(|e| panic!("reading `{key}` after a kill: {e}"));
         model.registers.insert(key.into(), value);
     }
     for (_, key) in COUNTERS {
         let value = bucket.get(key).unwrap().unwrap_or_else(|| b"0".to_vec());
-        model.counters.insert(key.into(), String::from_utf8(value).unwrap().parse().unwrap());
+        model.counters.insert(
+            key.into(),
+            String::from_utf8(value).unwrap().parse().unwrap(),
+        );
     }
     // Only the workload's keys are listed: no temporary or internal file shows as a key.
     let mut listed = Vec::new();
@@ -77,8 +91,18 @@ fn read(data: &Path) -> Model {
         }
     }
     listed.sort();
-    let mut expected: Vec<String> = model.registers.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
-    expected.extend(COUNTERS.iter().filter(|(_, k)| bucket.exists(k).unwrap()).map(|(_, k)| k.to_string()));
+    let mut expected: Vec<String> = model
+        .registers
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.clone())
+        .collect();
+    expected.extend(
+        COUNTERS
+            .iter()
+            .filter(|(_, k)| bucket.exists(k).unwrap())
+            .map(|(_, k)| k.to_string()),
+    );
     expected.sort();
     assert_eq!(listed, expected, "list-keys after a kill");
     let report = store.fsck(false).unwrap();
@@ -90,7 +114,16 @@ fn short(model: &Model) -> String {
     let registers: Vec<String> = model
         .registers
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_ref().map_or("none".into(), |v| String::from_utf8_lossy(&v[..v.len().min(24)]).into_owned())))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.as_ref()
+                    .map_or("none".into(), |v| String::from_utf8_lossy(
+                        &v[..v.len().min(24)]
+                    )
+                    .into_owned())
+            )
+        })
         .collect();
     format!("{registers:?} {:?}", model.counters)
 }
@@ -98,13 +131,20 @@ fn short(model: &Model) -> String {
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     check_cli();
-    let kills: usize = std::env::var("KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(40);
+    let kills: usize = std::env::var("KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(40);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let composed = dir.path().join("kill_workload.kv.wasm");
     std::fs::write(&composed, &*harness::composed("kill_workload").unwrap()).unwrap();
-    let mut rng = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut rng = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     eprintln!("kill test: {kills} kills, delays from seed {rng}");
     let mut random = move |n: u64| {
         rng ^= rng << 13;
@@ -145,7 +185,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
             if let Some(op) = line.strip_prefix("begin ") {
                 in_flight = Some(op.to_owned());
             } else if let Some(op) = line.strip_prefix("ack ") {
-                assert_eq!(in_flight.as_deref(), Some(op), "run {run}: an ack without its begin");
+                assert_eq!(
+                    in_flight.as_deref(),
+                    Some(op),
+                    "run {run}: an ack without its begin"
+                );
                 apply(&mut model, op);
                 acked += 1;
                 in_flight = None;
@@ -159,8 +203,13 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
             });
             let mut after = model.clone();
             apply(&mut after, op);
-            let allowed = |key: &str, a: &Option<Vec<u8>>| Some(a) == model.registers.get(key) || Some(a) == after.registers.get(key);
-            let counters_ok = found.counters.iter().all(|(k, n)| Some(n) == model.counters.get(k) || Some(n) == after.counters.get(k));
+            let allowed = |key: &str, a: &Option<Vec<u8>>| {
+                Some(a) == model.registers.get(key) || Some(a) == after.registers.get(key)
+            };
+            let counters_ok = found
+                .counters
+                .iter()
+                .all(|(k, n)| Some(n) == model.counters.get(k) || Some(n) == after.counters.get(k));
             assert!(
                 found.registers.iter().all(|(k, v)| allowed(k, v)) && counters_ok,
                 "run {run}: with `{op}` in flight, the store holds neither the acknowledged state nor that write:\n acknowledged {}\n with it      {}\n found        {}",
@@ -184,7 +233,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         .stdout(Stdio::null())
         .status()
         .unwrap();
-    assert!(status.success(), "a run after {kills} kills failed: {status}");
+    assert!(
+        status.success(),
+        "a run after {kills} kills failed: {status}"
+    );
     read(&data);
     eprintln!(
         "kill test: {kills} kills in {:.0} s, {acked} acknowledged writes checked, {mid_write} kills with a write in flight ({in_flight_seen} of them had landed), 0 losses",

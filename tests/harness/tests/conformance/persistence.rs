@@ -83,15 +83,30 @@ fn a_read_only_directory_gets_no_store_and_a_clear_error() {
 #[test]
 fn a_directory_of_another_format_is_refused_and_left_alone() {
     let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("virt-store-format"), "virt-store format 2\n").unwrap();
+    std::fs::write(
+        dir.path().join("virt-store-format"),
+        "virt-store format 2\n",
+    )
+    .unwrap();
     let out = harness::run("kv_set", dir.path(), &["k", "v"], &[]).unwrap();
-    assert_ne!(out.status, 0, "kv_set into a format-2 directory succeeded: {out}");
+    assert_ne!(
+        out.status, 0,
+        "kv_set into a format-2 directory succeeded: {out}"
+    );
     assert!(
-        out.stderr.contains("is not a virt-store format 1 store") && out.stderr.contains("virt-store format 2"),
+        out.stderr.contains("is not a virt-store format 1 store")
+            && out.stderr.contains("virt-store format 2"),
         "the error should name the format found: {out}"
     );
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names, ["virt-store-format"], "something was written into a directory of another format");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["virt-store-format"],
+        "something was written into a directory of another format"
+    );
 }
 
 #[test]

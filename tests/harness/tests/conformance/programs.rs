@@ -28,25 +28,40 @@ pub fn keys_awkward() {
 
 /// Walks a store directory and fails on any name the engine does not write (FORMAT.md's layout).
 fn assert_only_engine_names(root: &std::path::Path) {
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let version = |s: &str| s.split_once('.').is_some_and(|(seq, nonce)| hex(seq, 16) && hex(nonce, 16));
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let version = |s: &str| {
+        s.split_once('.')
+            .is_some_and(|(seq, nonce)| hex(seq, 16) && hex(nonce, 16))
+    };
     let mut stack = vec![root.to_path_buf()];
     let mut files = 0;
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let relative = path.strip_prefix(root).unwrap();
-            let parts: Vec<&str> = relative.iter().map(|p| p.to_str().expect("a name that is not UTF-8")).collect();
+            let parts: Vec<&str> = relative
+                .iter()
+                .map(|p| p.to_str().expect("a name that is not UTF-8"))
+                .collect();
             let ok = match parts[..] {
                 ["virt-store-format"] | ["buckets"] | ["buckets", "_default"] => true,
                 ["buckets", _, "tmp"] => true,
                 ["buckets", _, "tmp", _] => true,
                 ["buckets", _, shard] => hex(shard, 2),
                 ["buckets", _, shard, key] => key.starts_with(shard) && hex(key, 64),
-                ["buckets", _, _, _, file] => file.strip_prefix("cur.").or(file.strip_prefix("val.")).is_some_and(version),
+                ["buckets", _, _, _, file] => file
+                    .strip_prefix("cur.")
+                    .or(file.strip_prefix("val."))
+                    .is_some_and(version),
                 _ => false,
             };
-            assert!(ok, "a name the engine never writes: `{}`", relative.display());
+            assert!(
+                ok,
+                "a name the engine never writes: `{}`",
+                relative.display()
+            );
             files += 1;
             if path.is_dir() {
                 stack.push(path);

@@ -60,7 +60,14 @@ fn wac_plug_output_runs_on_wasmtime_and_equals_virt_store_plug() {
     let provider = provider_file(dir.path());
     let out = dir.path().join("counter.kv.wasm");
     let app = harness::artifacts::COUNTER;
-    wac(&["plug", "--plug", &provider, app, "-o", out.to_str().unwrap()]);
+    wac(&[
+        "plug",
+        "--plug",
+        &provider,
+        app,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
 
     let composed = std::fs::read(&out).unwrap();
     let ours = virt_store::plug(&std::fs::read(app).unwrap(), virt_store::PROVIDER).unwrap();
@@ -81,32 +88,56 @@ fn compose_wac_composes_a_command_and_an_http_handler() {
     let counter = dir.path().join("counter.kv.wasm");
     let app_dep = format!("app:app={}", harness::artifacts::COUNTER);
     wac(&[
-        "compose", COMPOSE_WAC, "--dep", &provider_dep, "--dep", &app_dep, "-o",
+        "compose",
+        COMPOSE_WAC,
+        "--dep",
+        &provider_dep,
+        "--dep",
+        &app_dep,
+        "-o",
         counter.to_str().unwrap(),
     ]);
     let imports = virt_store::imports(&std::fs::read(&counter).unwrap()).unwrap();
-    assert!(!imports.iter().any(|i| virt_store::is_keyvalue(i)), "{imports:?}");
+    assert!(
+        !imports.iter().any(|i| virt_store::is_keyvalue(i)),
+        "{imports:?}"
+    );
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     assert!(wasmtime_run(&data, &counter).contains("run #1"));
     // The same store as `virt-store plug`'s output: they are one provider on one format.
     let plugged = dir.path().join("plugged.wasm");
     let app = std::fs::read(harness::artifacts::COUNTER).unwrap();
-    std::fs::write(&plugged, virt_store::plug(&app, virt_store::PROVIDER).unwrap()).unwrap();
+    std::fs::write(
+        &plugged,
+        virt_store::plug(&app, virt_store::PROVIDER).unwrap(),
+    )
+    .unwrap();
     assert!(wasmtime_run(&data, &plugged).contains("run #2"));
 
     let http = dir.path().join("http.kv.wasm");
     let app_dep = format!("app:app={}", harness::artifacts::HTTP_COUNTER);
     wac(&[
-        "compose", COMPOSE_WAC, "--dep", &provider_dep, "--dep", &app_dep, "-o",
+        "compose",
+        COMPOSE_WAC,
+        "--dep",
+        &provider_dep,
+        "--dep",
+        &app_dep,
+        "-o",
         http.to_str().unwrap(),
     ]);
     let composed = std::fs::read(&http).unwrap();
     let imports = virt_store::imports(&composed).unwrap();
-    assert!(!imports.iter().any(|i| virt_store::is_keyvalue(i)), "{imports:?}");
+    assert!(
+        !imports.iter().any(|i| virt_store::is_keyvalue(i)),
+        "{imports:?}"
+    );
     let exports = virt_store::exports(&composed).unwrap();
     assert!(
-        exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@")),
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@")),
         "{exports:?}"
     );
 }
