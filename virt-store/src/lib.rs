@@ -22,7 +22,8 @@
 #![deny(missing_docs)]
 
 /// The provider component, built from `provider/` by `build.rs`: exports `wasi:keyvalue` store,
-/// atomics and batch at `0.2.0-draft3`, `0.2.0-draft2` and `0.2.0-draft`.
+/// atomics and batch at `0.2.0-draft3`, `0.2.0-draft2` and `0.2.0-draft`, and
+/// `wasi:filesystem/preopens@0.2.4`: the host's preopens without the store's directory, for the app.
 pub const PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
 
 mod check;
@@ -33,7 +34,7 @@ mod spin;
 mod transfer;
 
 pub use check::{check, Check, Package};
-pub use imports::{exports, imports, is_keyvalue, ImportsError};
+pub use imports::{exports, imports, is_keyvalue, is_preopens, ImportsError};
 pub use plug::{plug, PlugError};
 pub use transfer::{all_keys, export, import, Summary, TransferError};
 pub use run::{
