@@ -31,6 +31,7 @@ mod imports;
 mod plug;
 mod run;
 mod spin;
+mod store_dir;
 mod transfer;
 
 pub use check::{check, Check, Package};
@@ -41,3 +42,4 @@ pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,
 };
+pub use store_dir::{check_preopens, StoreDirError};

@@ -26,6 +26,15 @@ pub fn plug(app: &Path, output: Option<&Path>, provider: Option<&Path>) -> Resul
     for interface in wired {
         writeln!(report, "wired `{interface}`")?;
     }
+    if let Some(preopens) = virt_store::imports(&app_bytes)?
+        .into_iter()
+        .find(|i| virt_store::is_preopens(i))
+    {
+        writeln!(
+            report,
+            "wired `{preopens}`: the store's directory is hidden from the app"
+        )?;
+    }
     out.write(&composed)?;
     if let Some(path) = output {
         writeln!(
@@ -80,6 +89,11 @@ pub fn check(app: &Path, provider: Option<&Path>) -> Result<ExitCode> {
             println!();
             println!("after `virt-store plug`, the component imports from the host:");
             print_packages(imports);
+            println!();
+            match check.preopens.first() {
+                Some(preopens) => println!("files: the store's directory is hidden from the app (`plug` wires its `{preopens}` to the provider, which leaves the store out)"),
+                None => println!("files: the app imports no `wasi:filesystem/preopens`, so it opens no files, the store's included"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -105,13 +119,18 @@ pub fn run(
             host.display()
         );
     }
+    let preopens: Vec<(PathBuf, String)> =
+        std::iter::once((data.to_path_buf(), GUEST_DATA_DIR.to_owned()))
+            .chain(dirs.iter().cloned())
+            .collect();
+    virt_store::check_preopens(&preopens, &envs).context("refusing to run")?;
     let app_bytes = read(app, "app")?;
     let provider_bytes = provider_bytes(provider)?;
     let composed = plugged(app, &app_bytes, &provider_bytes)?;
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
     eprintln!(
-        "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
+        "virt-store: the store is in `{}` (at {GUEST_DATA_DIR} for the provider, hidden from the app)",
         data.display()
     );
     let runtime = match code_cache() {

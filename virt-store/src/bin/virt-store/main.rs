@@ -52,7 +52,7 @@ enum Command {
     Run {
         /// The application component (a command: it exports `wasi:cli/run`).
         app: PathBuf,
-        /// The host directory of the store, created if missing; the app sees it at `/data`.
+        /// The host directory of the store, created if missing; the provider sees it at `/data`, the app does not.
         #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
         data: PathBuf,
         /// Also give the app a host directory, read-write, at a guest path (`./in::/in`); a bare
