@@ -5,10 +5,13 @@
 //     npx jco componentize app.js --wit ../interop-wit --world-name app -o app.wasm
 //     virt-store plug app.wasm -o app.kv.wasm
 //     wasmtime run --dir ./data::/data --invoke 'run(["visit", "ada"])' app.kv.wasm
+//
+// JavaScript has no file API here, so `files` calls wasi:filesystem itself (imported in app.wit).
 
 import { open } from 'wasi:keyvalue/store@0.2.0-draft3';
 import { increment, swap, Cas } from 'wasi:keyvalue/atomics@0.2.0-draft3';
 import { setMany, getMany } from 'wasi:keyvalue/batch@0.2.0-draft3';
+import { getDirectories } from 'wasi:filesystem/preopens@0.2.4';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,7 +23,8 @@ export function run(args) {
     if (command === 'visit' && rest.length === 1) return visit(bucket, rest[0]);
     if (command === 'note' && rest.length >= 1) return note(bucket, rest.join(' '));
     if (command === 'show' && rest.length === 0) return show(bucket);
-    throw 'usage: visit NAME | note TEXT | show';
+    if (command === 'files' && rest.length === 1) return files(rest[0]);
+    throw 'usage: visit NAME | note TEXT | show | files DIR';
   } catch (e) {
     // A store error arrives as a thrown value whose payload is the WIT `error` variant; the
     // export's `err` must be a plain string.
@@ -62,6 +66,56 @@ function show(bucket) {
   keys.sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
   const notes = getMany(bucket, keys).map((entry) => (entry ? decoder.decode(entry[1]) : ''));
   return `visits=${visits} last=${last} notes=${notes.join('|')}`;
+}
+
+// What the app can do under `dir` through the preopens it was given: plugged with virt-store, the
+// store's own directory is not among them.
+function files(dir) {
+  const attempt = (action) => {
+    try {
+      action();
+      return 'ok';
+    } catch {
+      return 'error';
+    }
+  };
+  const at = (name) => {
+    const found = resolve(`${dir}/${name}`);
+    if (!found) throw 'no preopen holds this path';
+    return found;
+  };
+  const list = attempt(() => {
+    const [preopen, path] = at('.');
+    const entries = preopen.openAt({}, path, { directory: true }, { read: true }).readDirectory();
+    while (entries.readDirectoryEntry() !== undefined);
+  });
+  const read = attempt(() => {
+    const [preopen, path] = at('virt-store-format');
+    preopen.openAt({}, path, {}, { read: true }).read(4096n, 0n);
+  });
+  const write = attempt(() => {
+    const [preopen, path] = at('intruder');
+    preopen.openAt({}, path, { create: true }, { write: true }).write(encoder.encode('written by the app'), 0n);
+  });
+  const remove = attempt(() => {
+    const [preopen, path] = at('virt-store-format');
+    preopen.unlinkFileAt(path);
+  });
+  return `list=${list} read=${read} write=${write} delete=${remove}`;
+}
+
+// The preopen that an absolute `path` falls under and the path relative to it, chosen as
+// wasi-libc chooses: the longest preopen name that is a prefix of the path on whole components.
+function resolve(path) {
+  const wanted = path.split('/').filter((c) => c !== '' && c !== '.');
+  let best;
+  for (const [descriptor, name] of getDirectories()) {
+    const prefix = name.split('/').filter((c) => c !== '' && c !== '.');
+    const matches = prefix.every((component, i) => wanted[i] === component);
+    if (matches && (best === undefined || prefix.length >= best[2])) best = [descriptor, name, prefix.length];
+  }
+  if (best === undefined) return undefined;
+  return [best[0], wanted.slice(best[2]).join('/') || '.'];
 }
 
 function text(bytes) {

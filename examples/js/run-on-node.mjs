@@ -1,7 +1,7 @@
 // Runs a composed component on Node.js through jco, with a host directory as the store:
 //
 //     npx jco transpile app.kv.wasm -o .transpiled/app --name app
-//     node --experimental-wasm-extended-const run-on-node.mjs .transpiled/app/app.js ./data ARGS...
+//     node --experimental-wasm-extended-const run-on-node.mjs [--dir HOST::GUEST]... .transpiled/app/app.js ./data ARGS...
 //
 // (The flag is for componentize-py's CPython, whose constant expressions Node 20 compiles only
 // with it.)
@@ -9,7 +9,7 @@
 // A command (exports wasi:cli/run) runs with ARGS as its arguments; the interop app (exports
 // `run: func(list<string>) -> result<string, string>`) is called with ARGS and its answer printed.
 // preview2-shim needs two things from a host that `wasmtime run --dir ./data::/data` does itself:
-// - preopens: the shim starts with none, so `/data` is mapped here;
+// - preopens: the shim starts with none, so `/data` is mapped here, and each `--dir` beside it;
 // - it refuses the `mutate-directory` descriptor flag with "unsupported", and Rust's std asks for
 //   it when it creates a file in a directory opened for writing; the flag only restricts what the
 //   descriptor may do, so it is dropped.
@@ -18,12 +18,23 @@ import { _setPreopens, types } from '@bytecodealliance/preview2-shim/filesystem'
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [module, data, ...args] = process.argv.slice(2);
+const options = process.argv.slice(2);
+const dirs = {};
+while (options[0] === '--dir') {
+  const [host, guest] = (options[1] ?? '').split('::');
+  if (!host || !guest) {
+    console.error(`--dir wants HOST::GUEST, got ${options[1]}`);
+    process.exit(2);
+  }
+  dirs[guest] = resolve(host);
+  options.splice(0, 2);
+}
+const [module, data, ...args] = options;
 if (!module || !data) {
-  console.error('usage: node run-on-node.mjs TRANSPILED.js DATA_DIR [ARGS...]');
+  console.error('usage: node run-on-node.mjs [--dir HOST::GUEST]... TRANSPILED.js DATA_DIR [ARGS...]');
   process.exit(2);
 }
-_setPreopens({ '/data': resolve(data) });
+_setPreopens({ '/data': resolve(data), ...dirs });
 _setArgs([module, ...args]);
 // The app sees only the provider's settings from the host's environment, as with `--env`.
 _setEnv(Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('VIRT_STORE_'))));

@@ -6,6 +6,7 @@ exact strings they return; the JavaScript version returns the same).
     wasmtime run --dir ./data::/data --invoke 'run(["visit", "ada"])' app.kv.wasm
 """
 
+import os
 from typing import List, Optional
 
 import wit_world
@@ -23,7 +24,9 @@ class WitWorld(wit_world.WitWorld):
                 return note(bucket, " ".join(args[1:]))
             if args == ["show"]:
                 return show(bucket)
-            raise Err("usage: visit NAME | note TEXT | show")
+            if len(args) == 2 and args[0] == "files":
+                return files(args[1])
+            raise Err("usage: visit NAME | note TEXT | show | files DIR")
         except Err as e:
             # A store error arrives as `Err(error)`; the export's error is a plain string. Any
             # other exception would trap the whole component, so none may escape from here.
@@ -65,6 +68,33 @@ def show(bucket: store.Bucket) -> str:
     keys.sort(key=note_order)
     notes = [decode(entry[1]) if entry else "" for entry in batch.get_many(bucket, keys)]
     return f"visits={visits} last={last} notes={'|'.join(notes)}"
+
+
+def files(directory: str) -> str:
+    # What the app can do under `directory` through its libc's preopens: plugged with virt-store,
+    # the store's own directory is not among them.
+    def attempt(action) -> str:
+        try:
+            action()
+            return "ok"
+        except Exception:
+            return "error"
+
+    def read() -> None:
+        with open(f"{directory}/virt-store-format", "rb") as f:
+            f.read()
+
+    def write() -> None:
+        with open(f"{directory}/intruder", "wb") as f:
+            f.write(b"written by the app")
+
+    results = [
+        ("list", attempt(lambda: os.listdir(directory))),
+        ("read", attempt(read)),
+        ("write", attempt(write)),
+        ("delete", attempt(lambda: os.remove(f"{directory}/virt-store-format"))),
+    ]
+    return " ".join(f"{what}={result}" for what, result in results)
 
 
 def note_order(key: str) -> tuple:

@@ -5,11 +5,23 @@
 //! Configuration, read from the environment the runtime gives the composed component:
 //! - `VIRT_STORE_DIR`: the store's directory inside the guest (default `/data`);
 //! - `VIRT_STORE_SYNC`: `on` (default) syncs every acknowledged write, `off` does not.
+//!
+//! It also exports `wasi:filesystem/preopens`, which plugging wires to the app: the host's
+//! preopens less the store's (`preopens.rs`), so that the app cannot reach the store's files.
 
 mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
         world: "provider",
+        // The exported preopens hand out the host's own descriptors: the same Rust types as the
+        // imports that `wasi_fs.rs` and `preopens.rs` call, from the `wasip2` crate.
+        with: {
+            "wasi:filesystem/types@0.2.4": wasip2::filesystem::types,
+            "wasi:io/streams@0.2.4": wasip2::io::streams,
+            "wasi:io/error@0.2.4": wasip2::io::error,
+            "wasi:io/poll@0.2.4": wasip2::io::poll,
+            "wasi:clocks/wall-clock@0.2.4": wasip2::clocks::wall_clock,
+        },
         generate_all,
     });
 }
@@ -17,6 +29,7 @@ mod bindings {
 mod draft;
 mod draft2;
 mod draft3;
+mod preopens;
 mod versions;
 mod wasi_fs;
 
@@ -51,6 +64,11 @@ impl From<engine::Error> for Failure {
     }
 }
 
+/// The store's directory inside the guest: `VIRT_STORE_DIR`, or [`DEFAULT_DIR`].
+fn store_dir() -> String {
+    std::env::var("VIRT_STORE_DIR").unwrap_or_else(|_| DEFAULT_DIR.to_owned())
+}
+
 /// The store of this instance, made on first use (a bad setting fails every call);
 /// its directory is checked as buckets are opened.
 fn store() -> Result<&'static Store, Failure> {
@@ -58,7 +76,7 @@ fn store() -> Result<&'static Store, Failure> {
     if let Some(store) = STORE.get() {
         return Ok(store);
     }
-    let dir = std::env::var("VIRT_STORE_DIR").unwrap_or_else(|_| DEFAULT_DIR.to_owned());
+    let dir = store_dir();
     let durability = match std::env::var("VIRT_STORE_SYNC").as_deref() {
         Err(_) | Ok("on") => Durability::Sync,
         Ok("off") => Durability::NoSync,

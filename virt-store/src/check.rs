@@ -1,6 +1,6 @@
 //! What an application needs from the host, before and after plugging.
 
-use crate::imports::{exports, imports, is_keyvalue, ImportsError};
+use crate::imports::{exports, imports, is_keyvalue, is_preopens, ImportsError};
 use crate::plug::{plug, PlugError};
 use std::collections::BTreeMap;
 
@@ -13,6 +13,9 @@ pub struct Check {
     pub keyvalue_versions: Vec<String>,
     /// The `wasi:keyvalue` versions the provider exports, sorted.
     pub provided_versions: Vec<String>,
+    /// The application's `wasi:filesystem/preopens` imports: plugging wires them to the
+    /// provider, which hides the store's directory from the app (empty: the app opens no files).
+    pub preopens: Vec<String>,
     /// The imports of the composed component, grouped, or why plugging fails.
     pub plugged: Result<Vec<Package>, PlugError>,
 }
@@ -38,10 +41,16 @@ pub fn check(app: &[u8], provider: &[u8]) -> Result<Check, ImportsError> {
             .map(|names| group(&names))
             .map_err(|e| PlugError::Invalid { source: e.into() })
     });
+    let preopens = app_imports
+        .iter()
+        .filter(|i| is_preopens(i))
+        .cloned()
+        .collect();
     Ok(Check {
         imports: group(&app_imports),
         keyvalue_versions,
         provided_versions,
+        preopens,
         plugged,
     })
 }

@@ -6,6 +6,9 @@ use wasmparser::{Encoding, Parser, Payload};
 /// The prefix shared by the names of every `wasi:keyvalue` interface, at any version.
 const KEYVALUE_PREFIX: &str = "wasi:keyvalue/";
 
+/// The name of `wasi:filesystem/preopens`, before its version.
+const PREOPENS: &str = "wasi:filesystem/preopens";
+
 /// An error listing the imports of a component.
 #[derive(Debug, Error)]
 pub enum ImportsError {
@@ -40,6 +43,13 @@ pub fn exports(component: &[u8]) -> Result<Vec<String>, ImportsError> {
 /// Whether an import or export name is a `wasi:keyvalue` interface (any interface, any version).
 pub fn is_keyvalue(name: &str) -> bool {
     name.starts_with(KEYVALUE_PREFIX)
+}
+
+/// Whether an import or export name is `wasi:filesystem/preopens` (any version): the interface
+/// through which an app gets its directories, which plugging wires to the provider.
+pub fn is_preopens(name: &str) -> bool {
+    name.strip_prefix(PREOPENS)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
 }
 
 /// Which side of the outer component's interface to list.
@@ -123,5 +133,13 @@ mod tests {
         assert!(is_keyvalue("wasi:keyvalue/atomics@0.2.0-draft"));
         assert!(!is_keyvalue("wasi:keyvaluex/store"));
         assert!(!is_keyvalue("my:wasi:keyvalue/store"));
+    }
+
+    #[test]
+    fn preopens_names() {
+        assert!(is_preopens("wasi:filesystem/preopens@0.2.9"));
+        assert!(is_preopens("wasi:filesystem/preopens"));
+        assert!(!is_preopens("wasi:filesystem/preopensx@0.2.9"));
+        assert!(!is_preopens("wasi:filesystem/types@0.2.9"));
     }
 }

@@ -23,7 +23,8 @@
 #![deny(missing_docs)]
 
 /// The provider component, built from `provider/` by `build.rs`: exports `wasi:keyvalue` store,
-/// atomics and batch at `0.2.0-draft3`, `0.2.0-draft2` and `0.2.0-draft`.
+/// atomics and batch at `0.2.0-draft3`, `0.2.0-draft2` and `0.2.0-draft`, and
+/// `wasi:filesystem/preopens@0.2.4`: the host's preopens without the store's directory, for the app.
 pub const PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
 
 mod check;
@@ -32,14 +33,16 @@ mod plug;
 #[cfg(feature = "run")]
 mod run;
 mod spin;
+mod store_dir;
 mod transfer;
 
 pub use check::{check, Check, Package};
-pub use imports::{exports, imports, is_keyvalue, ImportsError};
+pub use imports::{exports, imports, is_keyvalue, is_preopens, ImportsError};
 pub use plug::{plug, PlugError};
 #[cfg(feature = "run")]
 pub use run::{
     Access, CompileError, Outcome, Program, RunConfig, RunError, Runtime, RuntimeError, Status,
     TRAP_EXIT_CODE,
 };
+pub use store_dir::{check_preopens, StoreDirError};
 pub use transfer::{all_keys, export_json_lines, import_json_lines, Summary, TransferError};

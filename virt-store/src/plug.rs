@@ -1,10 +1,10 @@
 //! Plugging the provider into an application with `wac-graph`.
 
-use crate::imports::{exports, imports, is_keyvalue, ImportsError};
+use crate::imports::{exports, imports, is_keyvalue, is_preopens, ImportsError};
 use crate::spin::{exported_get_many, imported_get_many, GetMany, BATCH_DRAFT2};
 use thiserror::Error;
 use wac_graph::types::Package;
-use wac_graph::{CompositionGraph, EncodeOptions};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeKind, PackageId};
 use wasmparser::{Validator, WasmFeatures};
 
 /// The package names the two components get inside the composition graph; the same names that
@@ -46,6 +46,16 @@ pub enum PlugError {
         /// What the provider exports.
         offered: Vec<String>,
     },
+    /// The application imports `wasi:filesystem/preopens` and it could not be wired to the
+    /// provider (wac-graph skips an export it cannot match, silently), so the app would get the
+    /// host's preopens, the store's directory among them.
+    #[error("the app imports {}, and the provider exports no `wasi:filesystem/preopens` it could be wired to (it exports {}), so the app would see the store's directory; plug the provider built into virt-store (`virt-store provider` writes it)", list(.unwired), list(.offered))]
+    PreopensUnwired {
+        /// The application's `wasi:filesystem/preopens` imports left to the host.
+        unwired: Vec<String>,
+        /// What the provider exports.
+        offered: Vec<String>,
+    },
     /// The application imports Spin's variant of `wasi:keyvalue@0.2.0-draft2`, whose `get-many`
     /// has another type than upstream's of the same name, and the provider serves upstream's.
     #[error("the app imports Spin's variant of draft2 (get-many returning list<tuple<string, option<list<u8>>>>), which the provider does not serve; rebuild the app against upstream wasi:keyvalue@0.2.0-draft2 or draft3")]
@@ -66,12 +76,15 @@ pub enum PlugError {
     },
 }
 
-/// Plugs `provider` into every `wasi:keyvalue` import of `app` and returns the composed component.
+/// Plugs `provider` into every `wasi:keyvalue` import of `app`, and into its
+/// `wasi:filesystem/preopens` import if it has one, and returns the composed component.
 ///
 /// The composed component exports what `app` exports and imports what both import, minus the
-/// `wasi:keyvalue` interfaces the provider satisfied. Fails when `app` imports no
-/// `wasi:keyvalue` interface, when any of them would stay an import of the output, or when `app`
-/// imports Spin's variant of `wasi:keyvalue/batch@0.2.0-draft2` and `provider` exports another.
+/// interfaces the provider satisfied. The provider's `wasi:filesystem/preopens` is the host's
+/// without the store's directory, so the app cannot reach the store's files. Fails when `app`
+/// imports no `wasi:keyvalue` interface, when any of them would stay an import of the output,
+/// when its `wasi:filesystem/preopens` would not be wired to the provider, or when `app` imports
+/// Spin's variant of `wasi:keyvalue/batch@0.2.0-draft2` and `provider` exports another.
 pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
     let app_imports = imports(app).map_err(|e| PlugError::App { source: e.into() })?;
     let wanted: Vec<String> = app_imports
@@ -118,6 +131,17 @@ pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
         }
         Err(e) => return Err(PlugError::Compose { source: e.into() }),
     }
+    // The provider's imports of preopens are the host's, so the output's import list cannot
+    // tell whether the app's was wired: the graph can.
+    let wired = arguments_of(&graph, app_id);
+    let unwired: Vec<String> = app_imports
+        .iter()
+        .filter(|i| is_preopens(i) && !wired.contains(i))
+        .cloned()
+        .collect();
+    if !unwired.is_empty() {
+        return Err(PlugError::PreopensUnwired { unwired, offered });
+    }
     let composed = graph
         .encode(EncodeOptions::default())
         .map_err(|e| PlugError::Compose { source: e.into() })?;
@@ -135,6 +159,22 @@ pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
         return Err(PlugError::Unmatched { unmatched, offered });
     }
     Ok(composed)
+}
+
+/// The imports of `package`'s instantiations in `graph` that are given an argument.
+fn arguments_of(graph: &CompositionGraph, package: PackageId) -> Vec<String> {
+    graph
+        .node_ids()
+        .filter(|&id| {
+            matches!(graph[id].kind(), NodeKind::Instantiation(_))
+                && graph[id].package() == Some(package)
+        })
+        .flat_map(|id| {
+            graph
+                .get_instantiation_arguments(id)
+                .map(|(name, _)| name.to_owned())
+        })
+        .collect()
 }
 
 /// Formats names as a comma-separated list of backticked names, or `nothing`.
@@ -224,6 +264,38 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn wires_preopens_of_another_patch_version_and_refuses_to_leave_them_to_the_host() {
+        let app = app(&[
+            "wasi:keyvalue/store@0.2.0-draft3",
+            "wasi:filesystem/preopens@0.2.9",
+        ]);
+        let hiding = wat::parse_str(
+            r#"(component
+                (instance $store)
+                (export "wasi:keyvalue/store@0.2.0-draft3" (instance $store))
+                (instance $preopens)
+                (export "wasi:filesystem/preopens@0.2.4" (instance $preopens))
+            )"#,
+        )
+        .unwrap();
+        let composed = plug(&app, &hiding).unwrap();
+        assert!(imports(&composed).unwrap().is_empty());
+
+        let err = plug(&app, &provider()).unwrap_err();
+        match &err {
+            PlugError::PreopensUnwired { unwired, .. } => {
+                assert_eq!(unwired, &["wasi:filesystem/preopens@0.2.9"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("so the app would see the store's directory"),
+            "{err}"
+        );
     }
 
     #[test]

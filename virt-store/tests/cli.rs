@@ -291,6 +291,56 @@ fn check_lists_imports_versions_and_what_the_host_must_give() {
 }
 
 #[test]
+fn check_and_plug_say_the_store_is_hidden_from_an_app_that_opens_files() {
+    let s = Scratch::new();
+    let app = harness::artifacts::HIDDEN_STORE;
+    let run = s.ok(&["check", app]);
+    assert!(
+        run.stdout
+            .contains("files: the store's directory is hidden from the app"),
+        "{run:?}"
+    );
+    let run = s.ok(&["plug", app, "-o", "hidden.kv.wasm"]);
+    assert!(
+        run.stdout.contains(
+            "wired `wasi:filesystem/preopens@0.2.6`: the store's directory is hidden from the app"
+        ),
+        "{run:?}"
+    );
+    let run = s.ok(&["check", counter()]);
+    assert!(
+        run.stdout
+            .contains("files: the app imports no `wasi:filesystem/preopens`"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn plug_refuses_to_leave_an_apps_preopens_to_the_host() {
+    let s = Scratch::new();
+    let app = s.wat(
+        "app.wasm",
+        r#"(component
+            (import "wasi:keyvalue/store@0.2.0-draft3" (instance))
+            (import "wasi:filesystem/preopens@0.2.9" (instance)))"#,
+    );
+    // A provider that serves the store but does not hide it.
+    let provider = s.wat(
+        "provider.wasm",
+        r#"(component
+            (instance $store)
+            (export "wasi:keyvalue/store@0.2.0-draft3" (instance $store)))"#,
+    );
+    s.fails(
+        &["plug", &app, "--provider", &provider, "-o", "out.wasm"],
+        "the app imports `wasi:filesystem/preopens@0.2.9`, and the provider exports no \
+         `wasi:filesystem/preopens` it could be wired to (it exports \
+         `wasi:keyvalue/store@0.2.0-draft3`), so the app would see the store's directory",
+    );
+    assert!(!s.path("out.wasm").exists());
+}
+
+#[test]
 fn check_says_why_an_app_cannot_be_plugged() {
     let s = Scratch::new();
     let app = s.wat(
@@ -398,6 +448,82 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
         &["run", counter(), "--dir", "x::/data"],
         "use `--data x` instead",
     );
+}
+
+#[test]
+fn run_hides_the_store_and_refuses_a_dir_that_reaches_it() {
+    let s = Scratch::new();
+    let app = harness::artifacts::HIDDEN_STORE;
+    std::fs::create_dir(s.path("pub")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(s.path("data"), s.path("pub/escape")).unwrap();
+    let mut args = vec![
+        "run",
+        app,
+        "--dir",
+        "pub::/pub",
+        "--",
+        "hidden",
+        "/data",
+        "/pub/../data",
+    ];
+    if cfg!(unix) {
+        args.push("/pub/escape");
+    }
+    args.extend(["visible", "/pub"]);
+    let run = s.ok(&args);
+    assert!(run.stderr.contains("hidden from the app"), "{run:?}");
+    assert!(
+        run.stdout.contains("hidden /data: list: NotFound"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("visible /pub: list, read, write, delete ok"),
+        "{run:?}"
+    );
+    assert!(run.stdout.ends_with("probe-runs: 1\n"), "{run:?}");
+    assert!(s.path("data/virt-store-format").is_file());
+    assert!(!s.path("data/intruder").exists());
+
+    // The provider cannot see where a host directory lies; `run` can, and refuses one that
+    // reaches the store's files around it.
+    let probe = ["--", "hidden", "/data"];
+    let refuse = |dir: &str, message: &str| {
+        let args: Vec<&str> = ["run", app, "--dir", dir]
+            .into_iter()
+            .chain(probe)
+            .collect();
+        s.fails(&args, message);
+    };
+    refuse(
+        ".::/",
+        "refusing to run: `.::/` would give the app the store's directory",
+    );
+    refuse(
+        "data::/alias",
+        "refusing to run: `data::/alias` is the store's directory again",
+    );
+    refuse(
+        "data/buckets::/b",
+        "refusing to run: `data/buckets::/b` lies inside the store's directory",
+    );
+    // Also where `VIRT_STORE_DIR` puts the store under another preopen.
+    std::fs::create_dir_all(s.path("elsewhere/kv")).unwrap();
+    s.fails(
+        &[
+            "run",
+            app,
+            "--dir",
+            "elsewhere::/other",
+            "--dir",
+            "elsewhere/kv::/kv",
+            "--env",
+            "VIRT_STORE_DIR=/other/kv",
+        ],
+        "refusing to run: `elsewhere/kv::/kv` is the store's directory again",
+    );
+    assert!(!s.path("elsewhere/kv/virt-store-format").exists());
 }
 
 #[test]

@@ -18,73 +18,32 @@ struct Cell {
     language: &'static str,
     version: &'static str,
     app: &'static str,
+    /// Whether the app can reach the store's directory (README, "The store's files").
+    hidden: &'static str,
     test: &'static str,
 }
 
+/// The app opens no files: it imports no `wasi:filesystem/preopens`.
+const NO_FILES: &str = "no file access";
+/// The store's preopen is hidden, and so is another preopen of the same host directory.
+const HIDDEN: &str = "hidden, and a second preopen of it";
+/// The store's preopen is hidden; jco's shim cannot tell a second preopen of it.
+const HIDDEN_NOT_ALIAS: &str = "hidden; a second preopen of it is not";
+
 const CELLS: &[Cell] = &[
-    Cell {
-        runtime: "wasmtime run 49.0.3",
-        language: "Rust",
-        version: "0.2.0-draft3",
-        app: "examples/counter",
-        test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store",
-    },
-    Cell {
-        runtime: "wasmtime run 49.0.3",
-        language: "Rust",
-        version: "0.2.0-draft",
-        app: "tests/programs draft_wasmtime_scenario",
-        test: "tests/harness/tests/conformance/wasmtime_cli.rs",
-    },
-    Cell {
-        runtime: "wasmtime serve 49.0.3",
-        language: "Rust",
-        version: "0.2.0-draft3",
-        app: "examples/http-counter",
-        test: "tests/harness/tests/conformance/serve.rs",
-    },
-    Cell {
-        runtime: "virt-store run (wasmtime 48.0.8 embedded)",
-        language: "Rust",
-        version: "0.2.0-draft3, 0.2.0-draft2, 0.2.0-draft",
-        app: "tests/programs (all)",
-        test: "tests/harness/tests/conformance/programs.rs",
-    },
-    Cell {
-        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
-        language: "Rust",
-        version: "0.2.0-draft3",
-        app: "examples/counter",
-        test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store",
-    },
-    Cell {
-        runtime: "wasmtime run 49.0.3",
-        language: "Python (componentize-py 0.25.1)",
-        version: "0.2.0-draft3",
-        app: "examples/python",
-        test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store",
-    },
-    Cell {
-        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
-        language: "Python (componentize-py 0.25.1)",
-        version: "0.2.0-draft3",
-        app: "examples/python",
-        test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store",
-    },
-    Cell {
-        runtime: "wasmtime run 49.0.3",
-        language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)",
-        version: "0.2.0-draft3",
-        app: "examples/js",
-        test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store",
-    },
-    Cell {
-        runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1",
-        language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)",
-        version: "0.2.0-draft3",
-        app: "examples/js",
-        test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store",
-    },
+    Cell { runtime: "wasmtime run 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", hidden: NO_FILES, test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
+    Cell { runtime: "wasmtime run 49.0.3", language: "Rust", version: "0.2.0-draft", app: "tests/programs draft_wasmtime_scenario", hidden: NO_FILES, test: "tests/harness/tests/conformance/wasmtime_cli.rs" },
+    Cell { runtime: "wasmtime run 49.0.3", language: "Rust (std::fs)", version: "0.2.0-draft3", app: "tests/programs hidden_store", hidden: HIDDEN, test: "tests/harness/tests/conformance/hidden.rs" },
+    Cell { runtime: "wasmtime serve 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/http-counter", hidden: NO_FILES, test: "tests/harness/tests/conformance/serve.rs" },
+    Cell { runtime: "wasmtime serve 49.0.3", language: "Rust (std::fs)", version: "0.2.0-draft3", app: "tests/programs hidden_store_http", hidden: HIDDEN, test: "tests/harness/tests/conformance/serve.rs: hidden_store_http_under_wasmtime_serve_sees_no_store" },
+    Cell { runtime: "virt-store run (wasmtime 48.0.8 embedded)", language: "Rust", version: "0.2.0-draft3, 0.2.0-draft2, 0.2.0-draft", app: "tests/programs (all)", hidden: NO_FILES, test: "tests/harness/tests/conformance/programs.rs" },
+    Cell { runtime: "virt-store run (wasmtime 48.0.8 embedded)", language: "Rust (std::fs)", version: "0.2.0-draft3", app: "tests/programs hidden_store", hidden: HIDDEN, test: "virt-store/tests/cli.rs: run_hides_the_store_and_refuses_a_dir_that_reaches_it" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", hidden: NO_FILES, test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Rust (std::fs)", version: "0.2.0-draft3", app: "tests/programs hidden_store", hidden: HIDDEN_NOT_ALIAS, test: "virt-store/tests/interop.rs: rust_std_fs_app_on_jco_cannot_reach_the_store" },
+    Cell { runtime: "wasmtime run 49.0.3", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", hidden: HIDDEN, test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", hidden: HIDDEN_NOT_ALIAS, test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell { runtime: "wasmtime run 49.0.3", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: HIDDEN, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: HIDDEN_NOT_ALIAS, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
 ];
 
 /// componentize-py's CPython uses extended constant expressions, which Node 20 compiles only
@@ -171,31 +130,86 @@ impl Transpiled {
 
     /// `node run-on-node.mjs app.js DATA ARGS...`: stdout.
     fn run(&self, data: &Path, args: &[&str]) -> String {
+        self.run_with_dirs(&[], data, args)
+    }
+
+    /// Like [`Transpiled::run`], with `--dir HOST::GUEST` for each of `dirs`.
+    fn run_with_dirs(&self, dirs: &[(&Path, &str)], data: &Path, args: &[&str]) -> String {
         let module = self.dir.path().join("app.js");
-        ok(Command::new("node")
+        let mut command = Command::new("node");
+        command
             .current_dir(examples_js())
             .arg(EXTENDED_CONST)
-            .arg("run-on-node.mjs")
-            .arg(module)
-            .arg(data)
-            .args(args))
+            .arg("run-on-node.mjs");
+        for (host, guest) in dirs {
+            command
+                .arg("--dir")
+                .arg(format!("{}::{guest}", host.display()));
+        }
+        ok(command.arg(module).arg(data).args(args))
     }
 }
 
 /// `wasmtime run --dir DATA::/data --invoke 'run([ARGS])' APP`: the `ok(...)` it prints.
 fn wasmtime_invoke(data: &Path, app: &Path, args: &[&str]) -> String {
+    wasmtime_invoke_with_dirs(&[], data, app, args)
+}
+
+/// Like [`wasmtime_invoke`], with `--dir HOST::GUEST` for each of `dirs`.
+fn wasmtime_invoke_with_dirs(
+    dirs: &[(&Path, &str)],
+    data: &Path,
+    app: &Path,
+    args: &[&str],
+) -> String {
     let list: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
-    ok(Command::new("wasmtime")
+    let mut command = Command::new("wasmtime");
+    command
         .arg("run")
         .arg("--dir")
-        .arg(format!("{}::/data", data.display()))
+        .arg(format!("{}::/data", data.display()));
+    for (host, guest) in dirs {
+        command
+            .arg("--dir")
+            .arg(format!("{}::{guest}", host.display()));
+    }
+    ok(command
         .arg("--invoke")
         .arg(format!("run([{}])", list.join(", ")))
         .arg(app))
 }
 
+/// What the interop app's `files DIR` answers when DIR is out of its reach, and when it can do
+/// everything there.
+const DENIED: &str = "list=error read=error write=error delete=error";
+const ALLOWED: &str = "list=ok read=ok write=ok delete=ok";
+
+/// A directory for `/pub`, holding a file of the store marker's name so that every attempt of
+/// `files /pub` has something to act on.
+fn public_dir(dir: &Path) -> PathBuf {
+    let public = dir.join("pub");
+    std::fs::create_dir(&public).unwrap();
+    std::fs::write(public.join("virt-store-format"), "not a store").unwrap();
+    public
+}
+
+/// Fails unless the store at `data` is as the provider left it.
+#[track_caller]
+fn assert_store_untouched(data: &Path) {
+    assert!(
+        data.join("virt-store-format").is_file(),
+        "the store's marker is gone"
+    );
+    assert!(
+        !data.join("intruder").exists(),
+        "the app wrote into the store's directory"
+    );
+}
+
 /// Plugs the interop app (examples/interop-wit/app.wit) built in some language, then runs it on
-/// `wasmtime run` and on jco in Node against one store, and reads the store on the host.
+/// `wasmtime run` and on jco in Node against one store, and reads the store on the host. On each
+/// runtime the app tries to list, read, write and delete in the store's directory and fails
+/// (also where a second preopen shows it again, on wasmtime), then reads its own data.
 fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
     let composed = dir.join("app.kv.wasm");
     plug(app, &composed);
@@ -212,7 +226,7 @@ fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
     );
     assert_eq!(
         wasmtime_invoke(&data, &composed, &["bogus"]),
-        "err(\"usage: visit NAME | note TEXT | show\")\n"
+        "err(\"usage: visit NAME | note TEXT | show | files DIR\")\n"
     );
     let on_node = Transpiled::new(&composed);
     assert_eq!(on_node.run(&data, &["visit", "bob"]), "visit 2 by bob\n");
@@ -224,6 +238,89 @@ fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
     assert_eq!(get(&data, "visits"), "2");
     assert_eq!(get(&data, "last"), "bob");
     assert_eq!(get(&data, "note:2"), "from node");
+
+    let public = public_dir(dir);
+    let on_wasmtime = |args: &[&str]| {
+        wasmtime_invoke_with_dirs(
+            &[(public.as_path(), "/pub"), (data.as_path(), "/alias")],
+            &data,
+            &composed,
+            args,
+        )
+    };
+    assert_eq!(
+        on_wasmtime(&["files", "/data"]),
+        format!("ok({DENIED:?})\n")
+    );
+    assert_eq!(
+        on_wasmtime(&["files", "/alias"]),
+        format!("ok({DENIED:?})\n")
+    );
+    assert_eq!(
+        on_node.run_with_dirs(&[(public.as_path(), "/pub")], &data, &["files", "/data"]),
+        format!("{DENIED}\n")
+    );
+    assert_eq!(
+        on_wasmtime(&["files", "/pub"]),
+        format!("ok({ALLOWED:?})\n")
+    );
+    std::fs::write(public.join("virt-store-format"), "not a store").unwrap();
+    assert_eq!(
+        on_node.run_with_dirs(&[(public.as_path(), "/pub")], &data, &["files", "/pub"]),
+        format!("{ALLOWED}\n")
+    );
+    assert_store_untouched(&data);
+    assert_eq!(
+        on_node.run(&data, &["show"]),
+        "visits=2 last=bob notes=hello|from node\n"
+    );
+    assert_eq!(
+        wasmtime_invoke(&data, &composed, &["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
+    );
+
+    // `compose.wac` wires the app's preopens too, although its version is not the provider's.
+    let provider = dir.join("provider.wasm");
+    ok(Command::new(VIRT_STORE)
+        .arg("provider")
+        .arg("-o")
+        .arg(&provider));
+    let composed_by_wac = dir.join("app.wac.wasm");
+    let compose_wac = Path::new(REPO).join("compose.wac");
+    ok(Command::new("wac")
+        .arg("compose")
+        .arg(compose_wac)
+        .arg("--dep")
+        .arg(format!("virt-store:provider={}", provider.display()))
+        .arg("--dep")
+        .arg(format!("app:app={}", app.display()))
+        .arg("-o")
+        .arg(&composed_by_wac));
+    let on_wac = |args: &[&str]| {
+        wasmtime_invoke_with_dirs(&[(data.as_path(), "/alias")], &data, &composed_by_wac, args)
+    };
+    assert_eq!(on_wac(&["files", "/data"]), format!("ok({DENIED:?})\n"));
+    assert_eq!(on_wac(&["files", "/alias"]), format!("ok({DENIED:?})\n"));
+    assert_eq!(
+        on_wac(&["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
+    );
+    assert_store_untouched(&data);
+
+    // jco's shim compares descriptors as JavaScript objects, so a second preopen of the store's
+    // directory is shown to the app (README, "The store's files"); a throwaway store shows it.
+    let throwaway = dir.join("throwaway");
+    std::fs::create_dir(&throwaway).unwrap();
+    let seen = on_node.run_with_dirs(
+        &[(throwaway.as_path(), "/alias")],
+        &throwaway,
+        &["files", "/alias"],
+    );
+    assert_eq!(
+        seen,
+        format!("{ALLOWED}\n"),
+        "jco now tells a second preopen of the store: update the README"
+    );
 }
 
 #[test]
@@ -295,17 +392,53 @@ fn rust_counter_on_jco_and_wasmtime_share_a_store() {
     assert_eq!(get(&data, "visits"), "3");
 }
 
+#[test]
+fn rust_std_fs_app_on_jco_cannot_reach_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("hidden_store.kv.wasm");
+    plug(Path::new(harness::artifacts::HIDDEN_STORE), &composed);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let public = public_dir(dir.path());
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&data, public.join("escape")).unwrap();
+
+    let on_node = Transpiled::new(&composed);
+    let args = [
+        "hidden",
+        "/data",
+        "/pub/../data",
+        "/pub/escape",
+        "visible",
+        "/pub",
+    ];
+    let args = if cfg!(unix) {
+        &args[..]
+    } else {
+        &["hidden", "/data", "/pub/../data", "visible", "/pub"][..]
+    };
+    let first = on_node.run_with_dirs(&[(public.as_path(), "/pub")], &data, args);
+    assert!(first.contains("hidden /data: list: NotFound"), "{first}");
+    assert!(
+        first.contains("visible /pub: list, read, write, delete ok"),
+        "{first}"
+    );
+    assert!(first.ends_with("probe-runs: 1\n"), "{first}");
+    let second = on_node.run_with_dirs(&[(public.as_path(), "/pub")], &data, args);
+    assert!(second.ends_with("probe-runs: 2\n"), "{second}");
+    assert_store_untouched(&data);
+    assert_eq!(get(&data, "probe-runs"), "2");
+}
+
 const BEGIN: &str = "<!-- interop:begin -->\n";
 const END: &str = "<!-- interop:end -->";
 
 fn matrix() -> String {
-    let mut table = String::from(
-        "| runtime | language | `wasi:keyvalue` | app | tested by |\n|---|---|---|---|---|\n",
-    );
+    let mut table = String::from("| runtime | language | `wasi:keyvalue` | app | the store's directory | tested by |\n|---|---|---|---|---|---|\n");
     for cell in CELLS {
         table.push_str(&format!(
-            "| {} | {} | {} | `{}` | `{}` |\n",
-            cell.runtime, cell.language, cell.version, cell.app, cell.test
+            "| {} | {} | {} | `{}` | {} | `{}` |\n",
+            cell.runtime, cell.language, cell.version, cell.app, cell.hidden, cell.test
         ));
     }
     table

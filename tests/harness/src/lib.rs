@@ -102,7 +102,19 @@ impl fmt::Display for Output {
 /// Runs the composed `program` with `data` preopened read-write at `/data`, `args` as its
 /// `argv[1..]` (`argv[0]` is the program's name) and `env` as its whole environment.
 pub fn run(program: &str, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-    run_with(program, data, Access::ReadWrite, args, env)
+    run_with(program, data, Access::ReadWrite, &[], args, env)
+}
+
+/// Like [`run`], with more host directories preopened read-write beside `/data`, as
+/// `(host, guest)` pairs.
+pub fn run_with_dirs(
+    program: &str,
+    data: &Path,
+    dirs: &[(&Path, &str)],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Output> {
+    run_with(program, data, Access::ReadWrite, dirs, args, env)
 }
 
 /// Like [`run`] with no environment, but panics with the program's output unless it exits with 0.
@@ -119,13 +131,14 @@ pub fn run_ok(program: &str, data: &Path, args: &[&str]) -> Output {
 
 /// Like [`run`] with no environment, with `data` preopened read-only.
 pub fn run_readonly(program: &str, data: &Path, args: &[&str]) -> Result<Output> {
-    run_with(program, data, Access::ReadOnly, args, &[])
+    run_with(program, data, Access::ReadOnly, &[], args, &[])
 }
 
 fn run_with(
     program: &str,
     data: &Path,
     access: Access,
+    dirs: &[(&Path, &str)],
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Result<Output> {
@@ -134,6 +147,9 @@ fn run_with(
         .args(args.iter().copied())
         .dir(data, GUEST_DATA_DIR, access)
         .capture_output();
+    for (host, guest) in dirs {
+        config = config.dir(host, *guest, Access::ReadWrite);
+    }
     for (key, value) in env {
         config = config.env(*key, *value);
     }

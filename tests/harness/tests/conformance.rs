@@ -10,6 +10,8 @@ mod composition;
 mod concurrency;
 #[path = "conformance/differential.rs"]
 mod differential;
+#[path = "conformance/hidden.rs"]
+mod hidden;
 #[path = "conformance/kill.rs"]
 mod kill;
 #[path = "conformance/persistence.rs"]
@@ -34,6 +36,10 @@ macro_rules! assert_test_exists {
     (increment_loop) => {};
     // concurrency::cas_increment_loop_*, concurrency::mixed_increments_on_one_key
     (cas_increment_loop) => {};
+    // hidden::*, and virt-store/tests/{cli,interop}.rs
+    (hidden_store) => {};
+    // serve::hidden_store_http_under_wasmtime_serve_sees_no_store
+    (hidden_store_http) => {};
     // kill::*
     (kill_workload) => {};
     // persistence::*

@@ -41,6 +41,12 @@ impl Server {
     /// Starts `wasmtime serve -S cli [--dir DATA::/data] COMPONENT` on a free loopback port, with
     /// its stderr in `log`, and waits until it listens.
     fn start(component: &Path, data: Option<&Path>, log: &Path) -> Server {
+        let dirs: Vec<(&Path, &str)> = data.map(|data| (data, "/data")).into_iter().collect();
+        Server::start_with_dirs(component, &dirs, log)
+    }
+
+    /// Like [`Server::start`], with a `--dir HOST::GUEST` for each of `dirs`.
+    fn start_with_dirs(component: &Path, dirs: &[(&Path, &str)], log: &Path) -> Server {
         check_cli();
         for _ in 0..PORT_ATTEMPTS {
             let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -50,10 +56,10 @@ impl Server {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
             let mut command = Command::new("wasmtime");
             command.args(["serve", "-S", "cli", "--addr", &addr.to_string()]);
-            if let Some(data) = data {
+            for (host, guest) in dirs {
                 command
                     .arg("--dir")
-                    .arg(format!("{}::/data", data.display()));
+                    .arg(format!("{}::{guest}", host.display()));
             }
             let stderr = File::create(log).expect("cannot create the server's log");
             let child = command
@@ -283,6 +289,48 @@ fn http_counter_answers_store_errors_with_500_and_keeps_serving() {
             server.log()
         );
     }
+}
+
+#[test]
+fn hidden_store_http_under_wasmtime_serve_sees_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, public) = (dir.path().join("data"), dir.path().join("pub"));
+    std::fs::create_dir(&data).unwrap();
+    std::fs::create_dir(&public).unwrap();
+    let app = std::fs::read(harness::artifacts::HIDDEN_STORE_HTTP).unwrap();
+    let component = dir.path().join("hidden.kv.wasm");
+    std::fs::write(
+        &component,
+        virt_store::plug(&app, virt_store::PROVIDER).unwrap(),
+    )
+    .unwrap();
+    let dirs = [
+        (data.as_path(), "/data"),
+        (public.as_path(), "/pub"),
+        (data.as_path(), "/alias"),
+    ];
+    let server = Server::start_with_dirs(&component, &dirs, &dir.path().join("serve.log"));
+    // Each request is a fresh instance: each gets its preopens from the provider anew.
+    for run in 1..=2 {
+        let (status, body) = server.get_ok("/probe?hidden=/data,/alias,/pub/../data&visible=/pub");
+        assert_eq!(
+            status,
+            200,
+            "{body}\n--- wasmtime serve's stderr\n{}",
+            server.log()
+        );
+        assert!(body.contains("hidden /alias: list: NotFound"), "{body}");
+        assert!(body.ends_with(&format!("probe-runs: {run}\n")), "{body}");
+    }
+    // The handler reports what it could reach, so the probe itself is seen to work.
+    let (status, body) = server.get_ok("/probe?hidden=/pub");
+    assert_eq!(
+        (status, body.as_str()),
+        (500, "list under hidden `/pub` succeeded: 0 entries\n")
+    );
+    drop(server);
+    assert!(data.join("virt-store-format").is_file());
+    assert!(!data.join("intruder").exists());
 }
 
 #[test]

@@ -10,10 +10,10 @@ const INSTALL: &str =
     "run `scripts/test`, which installs it (`cargo install --locked wac-cli@0.12.0 --no-default-features`)";
 
 /// The repository's `compose.wac`.
-const COMPOSE_WAC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compose.wac");
+pub(crate) const COMPOSE_WAC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compose.wac");
 
 /// Runs `wac ARGS`, which must succeed.
-fn wac(args: &[&str]) {
+pub(crate) fn wac(args: &[&str]) {
     let output = Command::new("wac")
         .args(args)
         .output()
@@ -48,7 +48,7 @@ fn wasmtime_run(data: &Path, app: &Path) -> String {
 }
 
 /// Writes the embedded provider beside the app, as `virt-store provider -o` does.
-fn provider_file(dir: &Path) -> String {
+pub(crate) fn provider_file(dir: &Path) -> String {
     let path = dir.join("provider.wasm");
     std::fs::write(&path, virt_store::PROVIDER).unwrap();
     path.to_str().unwrap().to_owned()

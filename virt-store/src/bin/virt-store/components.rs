@@ -55,6 +55,15 @@ impl PlugCommand {
         for interface in wired {
             writeln!(report, "wired `{interface}`")?;
         }
+        if let Some(preopens) = virt_store::imports(&app_bytes)?
+            .into_iter()
+            .find(|i| virt_store::is_preopens(i))
+        {
+            writeln!(
+                report,
+                "wired `{preopens}`: the store's directory is hidden from the app"
+            )?;
+        }
         out.write(&composed)?;
         if let Some(path) = output {
             writeln!(
@@ -132,6 +141,17 @@ impl CheckCommand {
             Ok(imports) => {
                 println!("after `virt-store plug`, the component imports from the host:");
                 print_packages(imports);
+                println!();
+                match check.preopens.first() {
+                    Some(preopens) => println!(
+                        "files: the store's directory is hidden from the app (`plug` wires its \
+                         `{preopens}` to the provider, which leaves the store out)"
+                    ),
+                    None => println!(
+                        "files: the app imports no `wasi:filesystem/preopens`, so it opens no \
+                         files, the store's included"
+                    ),
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

@@ -17,7 +17,8 @@ const GUEST_DATA_DIR: &str = "/data";
 #[derive(Args)]
 // The store tools' `--data`, but for `run` its help says where the app finds it.
 #[command(mut_arg("data", |data| data.help(
-    "The host directory of the store, created if missing; the app sees it at `/data`"
+    "The host directory of the store, created if missing; the provider sees it at `/data`, \
+     the app does not"
 )))]
 pub struct RunCommand {
     /// The application component (a command: it exports `wasi:cli/run`).
@@ -48,12 +49,17 @@ impl RunCommand {
                 host.display()
             );
         }
+        let preopens: Vec<(PathBuf, String)> =
+            std::iter::once((data.to_path_buf(), GUEST_DATA_DIR.to_owned()))
+                .chain(self.dirs.iter().cloned())
+                .collect();
+        virt_store::check_preopens(&preopens, &self.envs).context("refusing to run")?;
         let app_bytes = read(app, "app")?;
         let composed = plugged(app, &app_bytes, &self.provider.bytes()?)?;
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data directory `{}`", data.display()))?;
         eprintln!(
-            "virt-store: the store is in `{}` (the app sees it at {GUEST_DATA_DIR})",
+            "virt-store: the store is in `{}` (at {GUEST_DATA_DIR} for the provider, hidden from the app)",
             data.display()
         );
         let runtime = match code_cache() {
