@@ -1,7 +1,7 @@
 //! batch: get-many order and none for missing, set-many / delete-many, duplicates, empty
 //! lists, and the 10,000-key limit (over it: error::other and nothing done).
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn strings(keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| k.to_string()).collect()

@@ -1,7 +1,7 @@
 //! The default bucket and named buckets are isolated; bad identifiers are refused; reopening
 //! a bucket sees its data.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 /// Valid names, several of which an engine might also use for its own directories or files,
 /// or for the default bucket.

@@ -1,7 +1,7 @@
 //! atomics.cas / swap: a swap fails if any write reached the key since the handle was made
 //! (versions, not values), and a failure hands back a fresh handle and the current value.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn new(bucket: &Bucket, key: &str) -> Cas {
     ok(Cas::new(bucket, key), &format!("cas.new({key:?})"))

@@ -1,7 +1,7 @@
 //! Utility: `cas_increment_loop KEY COUNT [BUCKET]` adds 1 to KEY, COUNT times, with
 //! new-with-read + swap, retrying each step with the handle and value cas-failed returns.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let args = args(2, 3, "cas_increment_loop KEY COUNT [BUCKET]");

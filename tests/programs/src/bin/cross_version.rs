@@ -5,7 +5,7 @@
 //! CAS handle of one version invalidated by a write through another.
 
 use std::collections::HashSet;
-use test_programs as draft3;
+use test_programs::draft3;
 use test_programs::{draft, draft2, show};
 
 /// Keys of the bucket whose listing is continued across versions.

@@ -1,7 +1,7 @@
 //! atomics.increment: creation, decimal text storage, negatives, refusals that leave the value
 //! unchanged, and overflow.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn inc(bucket: &Bucket, key: &str, delta: i64) -> i64 {
     ok(

@@ -1,6 +1,6 @@
 //! Utility: `increment_loop KEY COUNT [BUCKET]` increments KEY by 1, COUNT times.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let args = args(2, 3, "increment_loop KEY COUNT [BUCKET]");

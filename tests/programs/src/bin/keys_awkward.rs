@@ -1,7 +1,7 @@
 //! Keys that are hard to map onto file names: all round-trip, stay distinct and list exactly.
 
 use std::collections::HashSet;
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn awkward_keys() -> Vec<String> {
     let mut keys: Vec<String> = [

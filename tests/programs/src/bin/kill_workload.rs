@@ -9,7 +9,7 @@
 //! - `increment counter` and `cas counter` (a CAS loop adding 1), on two counters;
 //! - `set-many KEY ID SIZE KEY ID SIZE`.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 const KEYS: [&str; 4] = ["r0", "r1", "r2", "r3"];
 
@@ -56,7 +56,8 @@ fn main() {
             }
             7 | 8 => {
                 println!("begin cas counter");
-                let (mut cas, mut current) = ok(Cas::new_with_read(&bucket, "cas-counter"), "cas new");
+                let (mut cas, mut current) =
+                    ok(Cas::new_with_read(&bucket, "cas-counter"), "cas new");
                 loop {
                     let n = current.as_deref().map_or(0, parse_counter) + 1;
                     match atomics::swap(cas, n.to_string().as_bytes()) {
@@ -68,10 +69,14 @@ fn main() {
                 println!("ack cas counter");
             }
             _ => {
-                let other = KEYS[(KEYS.iter().position(|k| *k == key).unwrap_or(0) + 1) % KEYS.len()];
+                let other =
+                    KEYS[(KEYS.iter().position(|k| *k == key).unwrap_or(0) + 1) % KEYS.len()];
                 let id2 = format!("{id}b");
                 println!("begin set-many {key} {id} {size} {other} {id2} {size}");
-                let entries = vec![(key.to_owned(), value(&id, size)), (other.to_owned(), value(&id2, size))];
+                let entries = vec![
+                    (key.to_owned(), value(&id, size)),
+                    (other.to_owned(), value(&id2, size)),
+                ];
                 ok(batch::set_many(&bucket, &entries), "set-many");
                 println!("ack set-many {key} {id} {size} {other} {id2} {size}");
             }

@@ -1,6 +1,6 @@
 //! Utility: `kv_get KEY [BUCKET]` prints the value (UTF-8, lossy) or `<none>`, then a newline.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let args = args(1, 2, "kv_get KEY [BUCKET]");

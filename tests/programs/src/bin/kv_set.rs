@@ -1,6 +1,6 @@
 //! Utility: `kv_set KEY VALUE [BUCKET]` sets KEY to VALUE (its UTF-8 bytes).
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let args = args(2, 3, "kv_set KEY VALUE [BUCKET]");

@@ -1,7 +1,7 @@
 //! Size limits: values up to 32 MiB (4 MiB round-tripped here), 32 MiB + 1 refused by set,
 //! set-many and swap; keys up to 8192 bytes, 8193 refused by every operation that takes a key.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
     // A cheap non-repeating byte stream, so a misplaced or truncated chunk shows up.

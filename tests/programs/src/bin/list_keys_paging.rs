@@ -2,7 +2,7 @@
 //! and refused cursors.
 
 use std::collections::{HashMap, HashSet};
-use test_programs::*;
+use test_programs::draft3::*;
 
 const TOTAL: usize = 3000;
 

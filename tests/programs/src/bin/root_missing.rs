@@ -1,7 +1,7 @@
 //! Run with VIRT_STORE_DIR=/nonexistent/store: opening any bucket is an error::other that
 //! names the path and the fix, never a trap.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let dir = std::env::var("VIRT_STORE_DIR").unwrap_or_default();

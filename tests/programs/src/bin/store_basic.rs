@@ -1,6 +1,6 @@
 //! get / set / overwrite / delete / exists on single keys, missing keys and empty values.
 
-use test_programs::*;
+use test_programs::draft3::*;
 
 fn main() {
     let bucket = open_default();
