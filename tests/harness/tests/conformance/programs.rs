@@ -1,52 +1,109 @@
 //! One test per behaviour-area guest program (tests/programs/src/bin/<name>.rs), each on a
 //! fresh store directory. Test names equal program names so `foreach_program!` can check that
 //! every program has a test (`pub` so that the crate root may name them).
+//!
+//! A scenario program runs for the `wasi:keyvalue` version its argument names; its test runs it
+//! for every version that has the operations it calls, each on a store of its own.
 
 use tempfile::TempDir;
 
-/// Runs `program` with a fresh empty directory preopened as `/data`; it must exit with 0.
-fn run_fresh(program: &str) {
+/// Every version the provider serves, as the scenario programs name them.
+const EVERY_VERSION: &[&str] = &["draft3", "draft2", "draft"];
+
+/// Runs `check(version)` for each of `versions` at once, each on a thread named `PROGRAM
+/// VERSION` (a failure's panic message is printed under that name); fails if any failed.
+fn for_each_version(program: &str, versions: &[&str], check: impl Fn(&str) + Sync) {
+    let failed: Vec<&str> = std::thread::scope(|scope| {
+        let runs: Vec<_> = versions
+            .iter()
+            .map(|version| {
+                let run = std::thread::Builder::new()
+                    .name(format!("{program} {version}"))
+                    .spawn_scoped(scope, || check(version))
+                    .expect("spawn a thread");
+                (*version, run)
+            })
+            .collect();
+        runs.into_iter()
+            .filter_map(|(version, run)| run.join().is_err().then_some(version))
+            .collect()
+    });
+    assert!(
+        failed.is_empty(),
+        "`{program}` failed for {failed:?} (see each failure above)"
+    );
+}
+
+/// Runs a program not yet written over the versions once, on a fresh empty directory.
+fn run_unversioned(program: &str) {
     let dir = TempDir::new().expect("create a temporary store directory");
     harness::run_ok(program, dir.path(), &[]);
 }
 
+/// Runs `program VERSION` for each of `versions`, each with a fresh empty directory preopened as
+/// `/data`; each must exit with 0.
+fn run_fresh(program: &str, versions: &[&str]) {
+    for_each_version(program, versions, |version| {
+        let dir = TempDir::new().expect("create a temporary store directory");
+        harness::run_ok(program, dir.path(), &[version]);
+    });
+}
+
 #[test]
 pub fn store_basic() {
-    run_fresh("store_basic");
+    run_fresh("store_basic", EVERY_VERSION);
 }
 
 #[test]
 pub fn keys_awkward() {
-    let dir = TempDir::new().expect("create a temporary store directory");
-    let output = harness::run_ok("keys_awkward", dir.path(), &[]);
-    assert!(output.stdout.contains("awkward keys: "), "{output}");
-    eprintln!("{}", output.stdout.lines().next().unwrap_or_default());
-    // Nothing was written outside the bucket, and every name on disk is one the engine makes:
-    // no key ever became a path.
-    assert_only_engine_names(dir.path());
+    for_each_version("keys_awkward", EVERY_VERSION, |version| {
+        let dir = TempDir::new().expect("create a temporary store directory");
+        let output = harness::run_ok("keys_awkward", dir.path(), &[version]);
+        assert!(output.stdout.contains("awkward keys: "), "{output}");
+        let count = output.stdout.lines().next().unwrap_or_default();
+        eprintln!("{version}: {count}");
+        // Nothing was written outside the bucket, and every name on disk is one the engine
+        // makes: no key ever became a path.
+        assert_only_engine_names(dir.path());
+    });
 }
 
 /// Walks a store directory and fails on any name the engine does not write (FORMAT.md's layout).
 fn assert_only_engine_names(root: &std::path::Path) {
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let version = |s: &str| s.split_once('.').is_some_and(|(seq, nonce)| hex(seq, 16) && hex(nonce, 16));
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let version = |s: &str| {
+        s.split_once('.')
+            .is_some_and(|(seq, nonce)| hex(seq, 16) && hex(nonce, 16))
+    };
     let mut stack = vec![root.to_path_buf()];
     let mut files = 0;
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let relative = path.strip_prefix(root).unwrap();
-            let parts: Vec<&str> = relative.iter().map(|p| p.to_str().expect("a name that is not UTF-8")).collect();
+            let parts: Vec<&str> = relative
+                .iter()
+                .map(|p| p.to_str().expect("a name that is not UTF-8"))
+                .collect();
             let ok = match parts[..] {
                 ["virt-store-format"] | ["buckets"] | ["buckets", "_default"] => true,
                 ["buckets", _, "tmp"] => true,
                 ["buckets", _, "tmp", _] => true,
                 ["buckets", _, shard] => hex(shard, 2),
                 ["buckets", _, shard, key] => key.starts_with(shard) && hex(key, 64),
-                ["buckets", _, _, _, file] => file.strip_prefix("cur.").or(file.strip_prefix("val.")).is_some_and(version),
+                ["buckets", _, _, _, file] => file
+                    .strip_prefix("cur.")
+                    .or(file.strip_prefix("val."))
+                    .is_some_and(version),
                 _ => false,
             };
-            assert!(ok, "a name the engine never writes: `{}`", relative.display());
+            assert!(
+                ok,
+                "a name the engine never writes: `{}`",
+                relative.display()
+            );
             files += 1;
             if path.is_dir() {
                 stack.push(path);
@@ -58,32 +115,32 @@ fn assert_only_engine_names(root: &std::path::Path) {
 
 #[test]
 pub fn buckets() {
-    run_fresh("buckets");
+    run_fresh("buckets", EVERY_VERSION);
 }
 
 #[test]
 pub fn list_keys_paging() {
-    run_fresh("list_keys_paging");
+    run_fresh("list_keys_paging", EVERY_VERSION);
 }
 
 #[test]
 pub fn increment() {
-    run_fresh("increment");
+    run_unversioned("increment");
 }
 
 #[test]
 pub fn cas() {
-    run_fresh("cas");
+    run_unversioned("cas");
 }
 
 #[test]
 pub fn batch() {
-    run_fresh("batch");
+    run_unversioned("batch");
 }
 
 #[test]
 pub fn limits() {
-    run_fresh("limits");
+    run_unversioned("limits");
 }
 
 #[test]
@@ -104,33 +161,23 @@ pub fn root_missing() {
 }
 
 #[test]
-pub fn draft2_store() {
-    run_fresh("draft2_store");
-}
-
-#[test]
 pub fn draft2_cas() {
-    run_fresh("draft2_cas");
+    run_unversioned("draft2_cas");
 }
 
 #[test]
 pub fn draft2_atomics_batch() {
-    run_fresh("draft2_atomics_batch");
-}
-
-#[test]
-pub fn draft_store() {
-    run_fresh("draft_store");
+    run_unversioned("draft2_atomics_batch");
 }
 
 #[test]
 pub fn draft_increment() {
-    run_fresh("draft_increment");
+    run_unversioned("draft_increment");
 }
 
 #[test]
 pub fn draft_batch() {
-    run_fresh("draft_batch");
+    run_unversioned("draft_batch");
 }
 
 /// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset
