@@ -125,7 +125,7 @@ pub fn list_keys_paging() {
 
 #[test]
 pub fn increment() {
-    run_unversioned("increment");
+    run_fresh("increment", EVERY_VERSION);
 }
 
 #[test]
@@ -135,7 +135,7 @@ pub fn cas() {
 
 #[test]
 pub fn batch() {
-    run_unversioned("batch");
+    run_fresh("batch", EVERY_VERSION);
 }
 
 #[test]
@@ -163,21 +163,6 @@ pub fn root_missing() {
 #[test]
 pub fn draft2_cas() {
     run_unversioned("draft2_cas");
-}
-
-#[test]
-pub fn draft2_atomics_batch() {
-    run_unversioned("draft2_atomics_batch");
-}
-
-#[test]
-pub fn draft_increment() {
-    run_unversioned("draft_increment");
-}
-
-#[test]
-pub fn draft_batch() {
-    run_unversioned("draft_batch");
 }
 
 /// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset
