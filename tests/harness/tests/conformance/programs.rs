@@ -9,6 +9,8 @@ use tempfile::TempDir;
 
 /// Every version the provider serves, as the scenario programs name them.
 const EVERY_VERSION: &[&str] = &["draft3", "draft2", "draft"];
+/// The versions with compare-and-swap.
+const CAS_VERSIONS: &[&str] = &["draft3", "draft2"];
 
 /// Runs `check(version)` for each of `versions` at once, each on a thread named `PROGRAM
 /// VERSION` (a failure's panic message is printed under that name); fails if any failed.
@@ -32,12 +34,6 @@ fn for_each_version(program: &str, versions: &[&str], check: impl Fn(&str) + Syn
         failed.is_empty(),
         "`{program}` failed for {failed:?} (see each failure above)"
     );
-}
-
-/// Runs a program not yet written over the versions once, on a fresh empty directory.
-fn run_unversioned(program: &str) {
-    let dir = TempDir::new().expect("create a temporary store directory");
-    harness::run_ok(program, dir.path(), &[]);
 }
 
 /// Runs `program VERSION` for each of `versions`, each with a fresh empty directory preopened as
@@ -130,7 +126,7 @@ pub fn increment() {
 
 #[test]
 pub fn cas() {
-    run_unversioned("cas");
+    run_fresh("cas", CAS_VERSIONS);
 }
 
 #[test]
@@ -140,7 +136,7 @@ pub fn batch() {
 
 #[test]
 pub fn limits() {
-    run_unversioned("limits");
+    run_fresh("limits", EVERY_VERSION);
 }
 
 #[test]
@@ -158,11 +154,6 @@ pub fn root_missing() {
         "root_missing failed\n--- stdout\n{}\n--- stderr\n{}",
         out.stdout, out.stderr
     );
-}
-
-#[test]
-pub fn draft2_cas() {
-    run_unversioned("draft2_cas");
 }
 
 /// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset
