@@ -7,15 +7,11 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-pub use self::wasi::keyvalue::atomics::{Cas, CasError};
-pub use self::wasi::keyvalue::store::{Bucket, Error, KeyResponse};
 pub use self::wasi::keyvalue::{atomics, batch, store};
 pub use crate::{
     args, parse_counter, show, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_PAGE_KEYS, MAX_VALUE_BYTES,
 };
-use crate::{CasVersion, Page, SwapError, Version};
-
-bucket_helpers!(cursor: String, arg: &str, pass: Option::as_deref);
+use crate::{CasVersion, Error, Page, SwapError, Version};
 
 /// `wasi:keyvalue@0.2.0-draft3`.
 pub struct Draft3;
@@ -23,17 +19,13 @@ pub struct Draft3;
 error_from_store!();
 
 impl Version for Draft3 {
-    const NAME: &'static str = "0.2.0-draft3";
     const COUNTER_MIN: i128 = i64::MIN as i128;
     const COUNTER_MAX: i128 = i64::MAX as i128;
     type Cursor = String;
 
     store_and_batch!();
 
-    fn list_keys(
-        bucket: &store::Bucket,
-        cursor: Option<&String>,
-    ) -> Result<Page<String>, crate::Error> {
+    fn list_keys(bucket: &store::Bucket, cursor: Option<&String>) -> Result<Page<String>, Error> {
         let page = bucket.list_keys(cursor.map(String::as_str))?;
         Ok(Page {
             keys: page.keys,
@@ -45,7 +37,7 @@ impl Version for Draft3 {
         vec!["garbage".into(), "\0\u{fffd}not a cursor".into()]
     }
 
-    fn increment(bucket: &store::Bucket, key: &str, delta: i128) -> Result<i128, crate::Error> {
+    fn increment(bucket: &store::Bucket, key: &str, delta: i128) -> Result<i128, Error> {
         let delta = i64::try_from(delta).expect("test bug: draft3's increment takes an s64");
         Ok(atomics::increment(bucket, key, delta)?.into())
     }
@@ -54,18 +46,18 @@ impl Version for Draft3 {
 impl CasVersion for Draft3 {
     type Cas = atomics::Cas;
 
-    fn cas_new(bucket: &store::Bucket, key: &str) -> Result<atomics::Cas, crate::Error> {
+    fn cas_new(bucket: &store::Bucket, key: &str) -> Result<atomics::Cas, Error> {
         Ok(atomics::Cas::new(bucket, key)?)
     }
 
     fn cas_new_with_read(
         bucket: &store::Bucket,
         key: &str,
-    ) -> Result<(atomics::Cas, Option<Vec<u8>>), crate::Error> {
+    ) -> Result<(atomics::Cas, Option<Vec<u8>>), Error> {
         Ok(atomics::Cas::new_with_read(bucket, key)?)
     }
 
-    fn cas_current(_: &atomics::Cas) -> Option<Result<Option<Vec<u8>>, crate::Error>> {
+    fn cas_current(_: &atomics::Cas) -> Option<Result<Option<Vec<u8>>, Error>> {
         None
     }
 

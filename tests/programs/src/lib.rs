@@ -15,8 +15,6 @@
 use std::fmt::Debug;
 
 #[macro_use]
-mod bucket_helpers;
-#[macro_use]
 mod impl_version;
 mod bucket;
 pub mod draft;
@@ -51,8 +49,6 @@ pub enum Error {
 /// One version's `store`, `batch` and `increment`, as the scenarios call them. [`Bucket`] wraps
 /// these in calls that assert success.
 pub trait Version {
-    /// The version as its WIT package spells it, e.g. `0.2.0-draft3`.
-    const NAME: &'static str;
     /// The smallest counter `increment` reaches: `s64` in draft3 and draft2, `u64` in draft.
     const COUNTER_MIN: i128;
     /// The largest counter `increment` reaches.

@@ -141,19 +141,17 @@ pub fn limits() {
 
 #[test]
 pub fn root_missing() {
-    let dir = TempDir::new().expect("create a temporary directory");
-    let out = harness::run(
-        "root_missing",
-        dir.path(),
-        &[],
-        &[("VIRT_STORE_DIR", "/nonexistent/store")],
-    )
-    .expect("run root_missing");
-    assert_eq!(
-        out.status, 0,
-        "root_missing failed\n--- stdout\n{}\n--- stderr\n{}",
-        out.stdout, out.stderr
-    );
+    for_each_version("root_missing", EVERY_VERSION, |version| {
+        let dir = TempDir::new().expect("create a temporary directory");
+        let out = harness::run(
+            "root_missing",
+            dir.path(),
+            &[version],
+            &[("VIRT_STORE_DIR", "/nonexistent/store")],
+        )
+        .expect("run root_missing");
+        assert_eq!(out.status, 0, "`root_missing {version}` failed: {out}");
+    });
 }
 
 /// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset
