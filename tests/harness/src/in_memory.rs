@@ -1,14 +1,16 @@
 //! The reference: an unplugged test program on wasmtime's own in-memory `wasi:keyvalue` host.
 //!
 //! wasmtime ships a host implementation of `wasi:keyvalue@0.2.0-draft` (crate
-//! `wasmtime-wasi-keyvalue`, what `wasmtime run -S keyvalue` links). Running a `draft_*` program
-//! on it as well as through the provider tells whether a behaviour is the proposal's or ours.
+//! `wasmtime-wasi-keyvalue`, what `wasmtime run -S keyvalue` links). Running a program's
+//! `0.2.0-draft` pass on it as well as through the provider tells whether a behaviour is the
+//! proposal's or ours.
 
 use crate::{output, Cache, Output};
 use anyhow::{Context, Result};
 use std::sync::OnceLock;
 use virt_store::Status;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, ResourceTable, ResourceType};
 use wasmtime::{Cache as CodeCache, CacheConfig, Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -20,6 +22,10 @@ const CAPTURE_LIMIT: usize = 64 << 20;
 
 /// Runs the unplugged `program` on wasmtime's in-memory `wasi:keyvalue@0.2.0-draft` host, with
 /// `preset` as the initial contents of its store and `args` as its `argv[1..]`.
+///
+/// A scenario program binds every version but calls only the one its argument names, so the
+/// imports of the other versions, which that host lacks, are linked to functions that trap: a
+/// call to one fails the run.
 ///
 /// That host keeps its data in memory only: nothing persists between runs, and every
 /// `store::open("")` starts from its own copy of `preset`. It has no filesystem and no
@@ -69,6 +75,8 @@ fn compiled(program: &str) -> Result<CommandPre<Host>> {
         let component = Component::from_file(engine, path)
             .map_err(wasmtime_error)
             .with_context(|| format!("cannot compile `{path}`"))?;
+        let mut linker = linker.clone();
+        link_other_versions_to_traps(&mut linker, &component).map_err(wasmtime_error)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(CommandPre::new)
@@ -78,6 +86,41 @@ fn compiled(program: &str) -> Result<CommandPre<Host>> {
             })?;
         Ok(pre)
     })
+}
+
+/// Links the `wasi:keyvalue` imports of versions other than `0.2.0-draft`, which this host
+/// lacks, to functions that trap.
+fn link_other_versions_to_traps(
+    linker: &mut Linker<Host>,
+    component: &Component,
+) -> wasmtime::Result<()> {
+    let engine = linker.engine().clone();
+    for (name, import) in component.component_type().imports(&engine) {
+        let ComponentItem::ComponentInstance(instance) = import.ty else {
+            continue;
+        };
+        if !name.starts_with("wasi:keyvalue/") || name.ends_with("@0.2.0-draft") {
+            continue;
+        }
+        let mut stubs = linker.instance(name)?;
+        for (item, export) in instance.exports(&engine) {
+            match export.ty {
+                ComponentItem::ComponentFunc(_) => {
+                    let what = format!("{name}#{item}");
+                    stubs.func_new(item, move |_, _, _, _| {
+                        wasmtime::bail!("`{what}` is not served by the in-memory host")
+                    })?;
+                }
+                // One type for them all: where an interface `use`s another's resource, the
+                // component requires the two to be the same type.
+                ComponentItem::Resource(_) => {
+                    stubs.resource(item, ResourceType::host::<()>(), |_, _| Ok(()))?
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The engine and linker of the in-memory host, made once per process.

@@ -4,21 +4,27 @@
 //! behaviour; a failed assertion panics, which traps the component and gives the harness a
 //! nonzero exit status with the message on stderr.
 //!
-//! `wasi:keyvalue@0.2.0-draft3` is bound at the crate root; [`draft2`] and [`draft`] bind the two
-//! older versions, each in its own module with the same helpers. A program imports only the
-//! interfaces it calls, so one that uses a single module plugs against that version alone.
-
-wit_bindgen::generate!({
-    world: "wasi:keyvalue/imports@0.2.0-draft3",
-    path: "../../wit/deps/keyvalue-0.2.0-draft3",
-    generate_all,
-});
-
-pub use wasi::keyvalue::atomics::{self, Cas, CasError};
-pub use wasi::keyvalue::batch;
-pub use wasi::keyvalue::store::{self, Bucket, Error, KeyResponse};
+//! The three versions are bound in [`draft3`], [`draft2`] and [`draft`], each with a marker type
+//! ([`Draft3`], [`Draft2`], [`Draft`]) that implements [`Version`], and [`CasVersion`] for the two
+//! that have compare-and-swap. A behaviour's scenario is written once, generic over the version,
+//! and its program runs it for the version its one argument names (see [`version_arg`]): each
+//! version gets a fresh store, and the `0.2.0-draft` pass alone can run on wasmtime's own host.
+//! A program links only the interfaces it calls, so one that calls a single version plugs
+//! against that version alone.
 
 use std::fmt::Debug;
+
+#[macro_use]
+mod impl_version;
+mod bucket;
+pub mod draft;
+pub mod draft2;
+pub mod draft3;
+
+pub use bucket::{Bucket, Page};
+pub use draft::Draft;
+pub use draft2::Draft2;
+pub use draft3::Draft3;
 
 /// Largest key the contract accepts, in bytes.
 pub const MAX_KEY_BYTES: usize = 8192;
@@ -29,183 +35,132 @@ pub const MAX_PAGE_KEYS: usize = 1000;
 /// Largest number of keys one batch call accepts.
 pub const MAX_BATCH_KEYS: usize = 10_000;
 
-/// The helpers every version's module offers, written once over the names `Bucket`, `Error`,
-/// `KeyResponse` and `store` of the module that invokes it.
-///
-/// Versions differ only in the type of the `list-keys` cursor: `$cursor` is the type a page
-/// returns, `$arg` the type `list-keys` takes, and `$pass` turns one into the other.
-macro_rules! bucket_helpers {
-    (cursor: $cursor:ty, arg: $arg:ty, pass: $pass:expr) => {
-        /// Opens a bucket, panicking with the error if the provider refuses.
-        #[track_caller]
-        pub fn open(identifier: &str) -> Bucket {
-            match store::open(identifier) {
-                Ok(bucket) => bucket,
-                Err(e) => panic!("expected open({identifier:?}) to succeed, got {e:?}"),
-            }
-        }
+/// What `get-many` returns: for each requested key, in order, the key and its value, or none.
+pub type Found = Vec<Option<(String, Vec<u8>)>>;
 
-        /// Opens the default bucket (`open("")`).
-        #[track_caller]
-        pub fn open_default() -> Bucket {
-            open("")
-        }
-
-        /// Asserts that `result` is `Err(error::other(msg))` with `needle` in `msg` (ASCII case
-        /// ignored) and returns `msg`. `what` names the operation in the failure message.
-        #[track_caller]
-        pub fn expect_other<T: std::fmt::Debug>(
-            result: Result<T, Error>,
-            needle: &str,
-            what: &str,
-        ) -> String {
-            match result {
-                Err(Error::Other(msg)) => {
-                    assert!(
-                        msg.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()),
-                        "{what}: expected error::other whose message mentions {needle:?}, got message {msg:?}"
-                    );
-                    msg
-                }
-                Err(e) => panic!("{what}: expected error::other mentioning {needle:?}, got {e:?}"),
-                Ok(v) => panic!(
-                    "{what}: expected error::other mentioning {needle:?}, got Ok({})",
-                    $crate::short_debug(&v)
-                ),
-            }
-        }
-
-        /// Unwraps `result`, panicking with `what` and the error otherwise.
-        #[track_caller]
-        pub fn ok<T>(result: Result<T, Error>, what: &str) -> T {
-            match result {
-                Ok(v) => v,
-                Err(e) => panic!("{what}: expected success, got {e:?}"),
-            }
-        }
-
-        /// `bucket.get(key)`, which must succeed.
-        #[track_caller]
-        pub fn get(bucket: &Bucket, key: &str) -> Option<Vec<u8>> {
-            ok(bucket.get(key), &format!("get({})", $crate::show(key)))
-        }
-
-        /// `bucket.set(key, value)`, which must succeed.
-        #[track_caller]
-        pub fn set(bucket: &Bucket, key: &str, value: impl AsRef<[u8]>) {
-            ok(
-                bucket.set(key, value.as_ref()),
-                &format!("set({})", $crate::show(key)),
-            )
-        }
-
-        /// `bucket.delete(key)`, which must succeed.
-        #[track_caller]
-        pub fn delete(bucket: &Bucket, key: &str) {
-            ok(bucket.delete(key), &format!("delete({})", $crate::show(key)))
-        }
-
-        /// `bucket.exists(key)`, which must succeed.
-        #[track_caller]
-        pub fn exists(bucket: &Bucket, key: &str) -> bool {
-            ok(bucket.exists(key), &format!("exists({})", $crate::show(key)))
-        }
-
-        /// Asserts that `key` holds exactly `expected` (`None`: absent), via both get and exists.
-        #[track_caller]
-        pub fn assert_value(bucket: &Bucket, key: &str, expected: Option<&[u8]>, context: &str) {
-            let got = get(bucket, key);
-            assert!(
-                got.as_deref() == expected,
-                "{context}: get({}) expected {:?}, got {:?}",
-                $crate::show(key),
-                expected.map($crate::show),
-                got.as_ref().map($crate::show)
-            );
-            let present = exists(bucket, key);
-            assert_eq!(
-                present,
-                expected.is_some(),
-                "{context}: exists({}) expected {}, got {present}",
-                $crate::show(key),
-                expected.is_some()
-            );
-        }
-
-        /// One `list-keys` call, which must succeed and return at most
-        /// [`MAX_PAGE_KEYS`](crate::MAX_PAGE_KEYS) keys.
-        #[track_caller]
-        pub fn list_page(bucket: &Bucket, cursor: Option<$arg>) -> KeyResponse {
-            let page = ok(
-                bucket.list_keys(cursor),
-                &format!("list-keys(cursor {cursor:?})"),
-            );
-            // The differential suite recognises wasmtime's unpaged listing by "a page holds".
-            assert!(
-                page.keys.len() <= $crate::MAX_PAGE_KEYS,
-                "list-keys pages hold at most {} keys, but a page holds {} keys",
-                $crate::MAX_PAGE_KEYS,
-                page.keys.len()
-            );
-            page
-        }
-
-        /// Lists every key of `bucket` page by page, asserting bounded pages and no key twice.
-        #[track_caller]
-        pub fn list_all(bucket: &Bucket) -> Vec<String> {
-            let pass: fn(&Option<$cursor>) -> Option<$arg> = $pass;
-            let mut keys = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            let mut cursor: Option<$cursor> = None;
-            for _ in 0..1_000_000 {
-                let page = list_page(bucket, pass(&cursor));
-                for key in page.keys {
-                    assert!(
-                        seen.insert(key.clone()),
-                        "list-keys returned key {} twice in one listing",
-                        $crate::show(&key)
-                    );
-                    keys.push(key);
-                }
-                match page.cursor {
-                    Some(c) => cursor = Some(c),
-                    None => return keys,
-                }
-            }
-            panic!("list-keys never returned a `none` cursor (1,000,000 pages)")
-        }
-
-        /// Lists every key of `bucket` as a set.
-        #[track_caller]
-        pub fn list_set(bucket: &Bucket) -> std::collections::HashSet<String> {
-            list_all(bucket).into_iter().collect()
-        }
-
-        /// Asserts that a full listing of `bucket` is exactly `expected`.
-        #[track_caller]
-        pub fn assert_keys<'a>(
-            bucket: &Bucket,
-            expected: impl IntoIterator<Item = &'a str>,
-            context: &str,
-        ) {
-            let expected: std::collections::HashSet<String> =
-                expected.into_iter().map(str::to_owned).collect();
-            let got = list_set(bucket);
-            let missing: Vec<String> = expected.difference(&got).map($crate::show).collect();
-            let extra: Vec<String> = got.difference(&expected).map($crate::show).collect();
-            assert!(
-                missing.is_empty() && extra.is_empty(),
-                "{context}: list-keys expected exactly {} keys; missing {missing:?}, unexpected {extra:?}",
-                expected.len()
-            );
-        }
-    };
+/// `wasi:keyvalue/store`'s `error`, which every version spells the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    NoSuchStore,
+    AccessDenied,
+    Other(String),
 }
 
-bucket_helpers!(cursor: String, arg: &str, pass: Option::as_deref);
+/// One version's `store`, `batch` and `increment`, as the scenarios call them. [`Bucket`] wraps
+/// these in calls that assert success.
+pub trait Version {
+    /// The smallest counter `increment` reaches: `s64` in draft3 and draft2, `u64` in draft.
+    const COUNTER_MIN: i128;
+    /// The largest counter `increment` reaches.
+    const COUNTER_MAX: i128;
+    /// The `bucket` resource.
+    type Bucket: Debug;
+    /// The `list-keys` cursor: `string` in draft3 and draft2, `u64` in draft.
+    type Cursor: Clone + Debug;
 
-pub mod draft;
-pub mod draft2;
+    /// `store.open`.
+    fn open(identifier: &str) -> Result<Self::Bucket, Error>;
+    /// `bucket.get`.
+    fn get(bucket: &Self::Bucket, key: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// `bucket.set`.
+    fn set(bucket: &Self::Bucket, key: &str, value: &[u8]) -> Result<(), Error>;
+    /// `bucket.delete`.
+    fn delete(bucket: &Self::Bucket, key: &str) -> Result<(), Error>;
+    /// `bucket.exists`.
+    fn exists(bucket: &Self::Bucket, key: &str) -> Result<bool, Error>;
+    /// `bucket.list-keys`: one page and the cursor of the next, if any.
+    fn list_keys(
+        bucket: &Self::Bucket,
+        cursor: Option<&Self::Cursor>,
+    ) -> Result<Page<Self::Cursor>, Error>;
+    /// Cursors the provider never issued, which `list-keys` must refuse; none in draft, where
+    /// every `u64` names a position.
+    fn foreign_cursors() -> Vec<Self::Cursor>;
+    /// `atomics.increment`. `delta` must fit the version's delta type (panics otherwise).
+    fn increment(bucket: &Self::Bucket, key: &str, delta: i128) -> Result<i128, Error>;
+    /// `batch.get-many`.
+    fn get_many(bucket: &Self::Bucket, keys: &[String]) -> Result<Found, Error>;
+    /// `batch.set-many`.
+    fn set_many(bucket: &Self::Bucket, entries: &[(String, Vec<u8>)]) -> Result<(), Error>;
+    /// `batch.delete-many`.
+    fn delete_many(bucket: &Self::Bucket, keys: &[String]) -> Result<(), Error>;
+}
+
+/// Compare-and-swap, which draft3 and draft2 have and draft lacks.
+pub trait CasVersion: Version {
+    /// The `cas` resource.
+    type Cas: Debug;
+    /// `cas.new`.
+    fn cas_new(bucket: &Self::Bucket, key: &str) -> Result<Self::Cas, Error>;
+    /// A handle and the key's value when it was made: draft3's `cas.new-with-read`; draft2 has
+    /// none, so `cas.new`, then `current`.
+    fn cas_new_with_read(
+        bucket: &Self::Bucket,
+        key: &str,
+    ) -> Result<(Self::Cas, Option<Vec<u8>>), Error>;
+    /// draft2's `cas.current`, the key's value now; `None` in draft3, which has no such call.
+    fn cas_current(cas: &Self::Cas) -> Option<Result<Option<Vec<u8>>, Error>>;
+    /// `atomics.swap`. A cas-failed comes with the key's value: the one draft3's carries, or what
+    /// `current` of draft2's fresh handle reads (which must succeed).
+    fn swap(cas: Self::Cas, value: &[u8]) -> Result<(), SwapError<Self::Cas>>;
+}
+
+/// Why a [`CasVersion::swap`] failed.
+#[derive(Debug)]
+pub enum SwapError<Cas> {
+    /// `store-error`.
+    Store(Error),
+    /// `cas-failed`: a fresh handle, and the key's value at the failure.
+    CasFailed(Cas, Option<Vec<u8>>),
+}
+
+/// The version a scenario program runs, named by its one argument.
+pub enum VersionArg {
+    Draft3,
+    Draft2,
+    Draft,
+}
+
+/// The program's one argument, `draft3`, `draft2` or `draft`.
+pub fn version_arg() -> VersionArg {
+    let program = std::env::args().next().unwrap_or_default();
+    let usage = format!("{program} draft3|draft2|draft");
+    match args(1, 1, &usage)[0].as_str() {
+        "draft3" => VersionArg::Draft3,
+        "draft2" => VersionArg::Draft2,
+        "draft" => VersionArg::Draft,
+        other => panic!("usage: {usage} (got {other:?})"),
+    }
+}
+
+/// Unwraps `result`, panicking with `what` and the error otherwise.
+#[track_caller]
+pub fn ok<T>(result: Result<T, Error>, what: &str) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: expected success, got {e:?}"),
+    }
+}
+
+/// Asserts that `result` is `Err(error::other(msg))` with `needle` in `msg` (ASCII case ignored)
+/// and returns `msg`. `what` names the operation in the failure message.
+#[track_caller]
+pub fn expect_other<T: Debug>(result: Result<T, Error>, needle: &str, what: &str) -> String {
+    match result {
+        Err(Error::Other(msg)) => {
+            assert!(
+                msg.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()),
+                "{what}: expected error::other whose message mentions {needle:?}, got message {msg:?}"
+            );
+            msg
+        }
+        Err(e) => panic!("{what}: expected error::other mentioning {needle:?}, got {e:?}"),
+        Ok(v) => panic!(
+            "{what}: expected error::other mentioning {needle:?}, got Ok({})",
+            short_debug(&v)
+        ),
+    }
+}
 
 /// A short printable form of a key or value for assertion messages (long ones are cut).
 pub fn show(s: impl AsRef<[u8]>) -> String {
@@ -249,4 +204,17 @@ pub fn args(min: usize, max: usize, usage: &str) -> Vec<String> {
         args.len()
     );
     args
+}
+
+/// `keys` as owned strings, as the batch calls take them.
+pub fn strings(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| k.to_string()).collect()
+}
+
+/// `entries` as owned pairs, as `set-many` takes them.
+pub fn pairs(entries: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+    entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect()
 }

@@ -1,29 +1,67 @@
 //! One test per behaviour-area guest program (tests/programs/src/bin/<name>.rs), each on a
 //! fresh store directory. Test names equal program names so `foreach_program!` can check that
 //! every program has a test (`pub` so that the crate root may name them).
+//!
+//! A scenario program runs for the `wasi:keyvalue` version its argument names; its test runs it
+//! for every version that has the operations it calls, each on a store of its own.
 
 use tempfile::TempDir;
 
-/// Runs `program` with a fresh empty directory preopened as `/data`; it must exit with 0.
-fn run_fresh(program: &str) {
-    let dir = TempDir::new().expect("create a temporary store directory");
-    harness::run_ok(program, dir.path(), &[]);
+/// Every version the provider serves, as the scenario programs name them.
+const EVERY_VERSION: &[&str] = &["draft3", "draft2", "draft"];
+/// The versions with compare-and-swap.
+const CAS_VERSIONS: &[&str] = &["draft3", "draft2"];
+
+/// Runs `check(version)` for each of `versions` at once, each on a thread named `PROGRAM
+/// VERSION` (a failure's panic message is printed under that name); fails if any failed.
+fn for_each_version(program: &str, versions: &[&str], check: impl Fn(&str) + Sync) {
+    let failed: Vec<&str> = std::thread::scope(|scope| {
+        let runs: Vec<_> = versions
+            .iter()
+            .map(|version| {
+                let run = std::thread::Builder::new()
+                    .name(format!("{program} {version}"))
+                    .spawn_scoped(scope, || check(version))
+                    .expect("spawn a thread");
+                (*version, run)
+            })
+            .collect();
+        runs.into_iter()
+            .filter_map(|(version, run)| run.join().is_err().then_some(version))
+            .collect()
+    });
+    assert!(
+        failed.is_empty(),
+        "`{program}` failed for {failed:?} (see each failure above)"
+    );
+}
+
+/// Runs `program VERSION` for each of `versions`, each with a fresh empty directory preopened as
+/// `/data`; each must exit with 0.
+fn run_fresh(program: &str, versions: &[&str]) {
+    for_each_version(program, versions, |version| {
+        let dir = TempDir::new().expect("create a temporary store directory");
+        harness::run_ok(program, dir.path(), &[version]);
+    });
 }
 
 #[test]
 pub fn store_basic() {
-    run_fresh("store_basic");
+    run_fresh("store_basic", EVERY_VERSION);
 }
 
 #[test]
 pub fn keys_awkward() {
-    let dir = TempDir::new().expect("create a temporary store directory");
-    let output = harness::run_ok("keys_awkward", dir.path(), &[]);
-    assert!(output.stdout.contains("awkward keys: "), "{output}");
-    eprintln!("{}", output.stdout.lines().next().unwrap_or_default());
-    // Nothing was written outside the bucket, and every name on disk is one the engine makes:
-    // no key ever became a path.
-    assert_only_engine_names(dir.path());
+    for_each_version("keys_awkward", EVERY_VERSION, |version| {
+        let dir = TempDir::new().expect("create a temporary store directory");
+        let output = harness::run_ok("keys_awkward", dir.path(), &[version]);
+        assert!(output.stdout.contains("awkward keys: "), "{output}");
+        let count = output.stdout.lines().next().unwrap_or_default();
+        eprintln!("{version}: {count}");
+        // Nothing was written outside the bucket, and every name on disk is one the engine
+        // makes: no key ever became a path.
+        assert_only_engine_names(dir.path());
+    });
 }
 
 /// Walks a store directory and fails on any name the engine does not write (FORMAT.md's layout).
@@ -73,79 +111,47 @@ fn assert_only_engine_names(root: &std::path::Path) {
 
 #[test]
 pub fn buckets() {
-    run_fresh("buckets");
+    run_fresh("buckets", EVERY_VERSION);
 }
 
 #[test]
 pub fn list_keys_paging() {
-    run_fresh("list_keys_paging");
+    run_fresh("list_keys_paging", EVERY_VERSION);
 }
 
 #[test]
 pub fn increment() {
-    run_fresh("increment");
+    run_fresh("increment", EVERY_VERSION);
 }
 
 #[test]
 pub fn cas() {
-    run_fresh("cas");
+    run_fresh("cas", CAS_VERSIONS);
 }
 
 #[test]
 pub fn batch() {
-    run_fresh("batch");
+    run_fresh("batch", EVERY_VERSION);
 }
 
 #[test]
 pub fn limits() {
-    run_fresh("limits");
+    run_fresh("limits", EVERY_VERSION);
 }
 
 #[test]
 pub fn root_missing() {
-    let dir = TempDir::new().expect("create a temporary directory");
-    let out = harness::run(
-        "root_missing",
-        dir.path(),
-        &[],
-        &[("VIRT_STORE_DIR", "/nonexistent/store")],
-    )
-    .expect("run root_missing");
-    assert_eq!(
-        out.status, 0,
-        "root_missing failed\n--- stdout\n{}\n--- stderr\n{}",
-        out.stdout, out.stderr
-    );
-}
-
-#[test]
-pub fn draft2_store() {
-    run_fresh("draft2_store");
-}
-
-#[test]
-pub fn draft2_cas() {
-    run_fresh("draft2_cas");
-}
-
-#[test]
-pub fn draft2_atomics_batch() {
-    run_fresh("draft2_atomics_batch");
-}
-
-#[test]
-pub fn draft_store() {
-    run_fresh("draft_store");
-}
-
-#[test]
-pub fn draft_increment() {
-    run_fresh("draft_increment");
-}
-
-#[test]
-pub fn draft_batch() {
-    run_fresh("draft_batch");
+    for_each_version("root_missing", EVERY_VERSION, |version| {
+        let dir = TempDir::new().expect("create a temporary directory");
+        let out = harness::run(
+            "root_missing",
+            dir.path(),
+            &[version],
+            &[("VIRT_STORE_DIR", "/nonexistent/store")],
+        )
+        .expect("run root_missing");
+        assert_eq!(out.status, 0, "`root_missing {version}` failed: {out}");
+    });
 }
 
 /// wasmtime's own keyvalue scenario, on a store preset as wasmtime's in-memory host is preset

@@ -10,80 +10,60 @@ const NAMED: &[&str] = &[
     "lock", "meta", "a-", "a_", "con", "nul",
 ];
 
-fn main() {
-    let default = open_default();
+fn buckets<V: Version>() {
+    let open = Bucket::<V>::open;
+    let default = Bucket::<V>::open_default();
 
     // Every bucket holds the same key with its own value.
-    set(&default, "k", b"default");
-    set(&default, "only-default", b"x");
+    default.set("k", b"default");
+    default.set("only-default", b"x");
     for name in NAMED {
         let bucket = open(name);
-        assert_keys(
-            &bucket,
+        bucket.assert_keys(
             [],
             &format!("fresh bucket {name:?} (after writes to the default bucket)"),
         );
-        assert_value(&bucket, "k", None, &format!("fresh bucket {name:?}"));
-        set(&bucket, "k", format!("in {name}"));
-        set(&bucket, &format!("only-{name}"), b"x");
+        bucket.assert_value("k", None, &format!("fresh bucket {name:?}"));
+        bucket.set("k", format!("in {name}"));
+        bucket.set(&format!("only-{name}"), b"x");
     }
     let longest = "z".repeat(63);
     let bucket = open(&longest);
-    set(&bucket, "k", b"longest");
+    bucket.set("k", b"longest");
     drop(bucket);
 
-    assert_value(
-        &default,
+    default.assert_value(
         "k",
         Some(b"default"),
         "default bucket after writes to named buckets",
     );
-    assert_keys(
-        &default,
+    default.assert_keys(
         ["k", "only-default"],
         "default bucket must not list named buckets' keys or directories",
     );
     for name in NAMED {
         let bucket = open(name);
         let value = format!("in {name}");
-        assert_value(
-            &bucket,
-            "k",
-            Some(value.as_bytes()),
-            &format!("bucket {name:?}"),
-        );
+        bucket.assert_value("k", Some(value.as_bytes()), &format!("bucket {name:?}"));
         let own = format!("only-{name}");
-        assert_keys(
-            &bucket,
+        bucket.assert_keys(
             ["k", own.as_str()],
             &format!("bucket {name:?} lists only its own keys"),
         );
     }
-    assert_value(
-        &open(&longest),
-        "k",
-        Some(b"longest"),
-        "63-byte bucket name",
-    );
+    open(&longest).assert_value("k", Some(b"longest"), "63-byte bucket name");
 
     // Deleting in one bucket leaves the others alone.
-    delete(&open("a"), "k");
-    assert_value(&open("a"), "k", None, "bucket a after delete");
-    assert_value(
-        &open("b-1"),
-        "k",
-        Some(b"in b-1"),
-        "bucket b-1 after deleting k in a",
-    );
-    assert_value(
-        &default,
+    open("a").delete("k");
+    open("a").assert_value("k", None, "bucket a after delete");
+    open("b-1").assert_value("k", Some(b"in b-1"), "bucket b-1 after deleting k in a");
+    default.assert_value(
         "k",
         Some(b"default"),
         "default bucket after deleting k in a",
     );
-    delete(&default, "k");
-    assert_value(
-        &open("default"),
+    default.delete("k");
+    open("default").assert_value(
         "k",
         Some(b"in default"),
         "bucket \"default\" after deleting k in the default bucket",
@@ -92,11 +72,11 @@ fn main() {
     // Two live handles to one named bucket share data.
     let first = open("c_2");
     let second = open("c_2");
-    set(&first, "shared", b"1");
-    assert_value(&second, "shared", Some(b"1"), "second handle to bucket c_2");
+    first.set("shared", b"1");
+    second.assert_value("shared", Some(b"1"), "second handle to bucket c_2");
     drop(first);
     drop(second);
-    assert_value(&open("c_2"), "shared", Some(b"1"), "reopened bucket c_2");
+    open("c_2").assert_value("shared", Some(b"1"), "reopened bucket c_2");
 
     // Identifiers outside 1..=63 bytes of [a-z0-9_-] starting with [a-z0-9] are refused.
     let bad = [
@@ -125,16 +105,20 @@ fn main() {
     ];
     for id in &bad {
         expect_other(
-            store::open(id),
+            Bucket::<V>::try_open(id),
             "bucket identifier",
             &format!("open({})", show(id)),
         );
     }
 
     // Refused identifiers create nothing visible.
-    assert_keys(
-        &default,
-        ["only-default"],
-        "default bucket after refused opens",
-    );
+    default.assert_keys(["only-default"], "default bucket after refused opens");
+}
+
+fn main() {
+    match version_arg() {
+        VersionArg::Draft3 => buckets::<Draft3>(),
+        VersionArg::Draft2 => buckets::<Draft2>(),
+        VersionArg::Draft => buckets::<Draft>(),
+    }
 }

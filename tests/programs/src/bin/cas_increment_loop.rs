@@ -9,21 +9,21 @@ fn main() {
     let count: u64 = args[1]
         .parse()
         .expect("COUNT must be a non-negative integer");
-    let bucket = open(args.get(2).map_or("", String::as_str));
+    let bucket = Bucket::<Draft3>::open(args.get(2).map_or("", String::as_str));
     for i in 0..count {
-        let (mut cas, mut value) = match Cas::new_with_read(&bucket, key) {
+        let (mut cas, mut value) = match bucket.try_cas_with_read(key) {
             Ok(pair) => pair,
             Err(e) => panic!("cas.new-with-read number {i} of {key:?} failed: {e:?}"),
         };
         loop {
             let next = value.as_deref().map_or(0, parse_counter) + 1;
-            match atomics::swap(cas, next.to_string().as_bytes()) {
+            match Draft3::swap(cas, next.to_string().as_bytes()) {
                 Ok(()) => break,
-                Err(CasError::CasFailed((fresh, current))) => {
+                Err(SwapError::CasFailed(fresh, current)) => {
                     cas = fresh;
                     value = current;
                 }
-                Err(CasError::StoreError(e)) => panic!("swap number {i} of {key:?} failed: {e:?}"),
+                Err(SwapError::Store(e)) => panic!("swap number {i} of {key:?} failed: {e:?}"),
             }
         }
     }

@@ -59,9 +59,10 @@ fn answer(path: &str) -> Result<String, String> {
     }
     let (hidden, visible) = probe::parse(words)?;
     let mut report = probe::probe(&hidden, &visible)?;
-    let bucket = store::open("").map_err(|e| format!("open: {e:?}"))?;
-    let runs =
-        atomics::increment(&bucket, "probe-runs", 1).map_err(|e| format!("increment: {e:?}"))?;
+    let bucket = Bucket::<Draft3>::try_open("").map_err(|e| format!("open: {e:?}"))?;
+    let runs = bucket
+        .try_increment("probe-runs", 1)
+        .map_err(|e| format!("increment: {e:?}"))?;
     report.push_str(&format!("probe-runs: {runs}\n"));
     Ok(report)
 }

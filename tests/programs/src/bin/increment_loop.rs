@@ -8,9 +8,9 @@ fn main() {
     let count: u64 = args[1]
         .parse()
         .expect("COUNT must be a non-negative integer");
-    let bucket = open(args.get(2).map_or("", String::as_str));
+    let bucket = Bucket::<Draft3>::open(args.get(2).map_or("", String::as_str));
     for i in 0..count {
-        if let Err(e) = atomics::increment(&bucket, key, 1) {
+        if let Err(e) = bucket.try_increment(key, 1) {
             panic!("increment number {i} of {key:?} failed: {e:?}");
         }
     }

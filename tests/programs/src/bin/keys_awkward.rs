@@ -1,4 +1,6 @@
-//! Keys that are hard to map onto file names: all round-trip, stay distinct and list exactly.
+//! Keys that are hard to map onto file names: all round-trip, stay distinct and list exactly;
+//! one byte over the limit is refused. wasmtime's in-memory host has no key limit, so there
+//! this program fails at its last part.
 
 use std::collections::HashSet;
 use test_programs::*;
@@ -152,7 +154,7 @@ fn value_for(i: usize) -> Vec<u8> {
     format!("value #{i}").into_bytes()
 }
 
-fn main() {
+fn keys_awkward<V: Version>() {
     let keys = awkward_keys();
     let distinct: HashSet<&str> = keys.iter().map(String::as_str).collect();
     assert_eq!(
@@ -163,32 +165,26 @@ fn main() {
 
     // The count, for docs/RELIABILITY.md (read by the harness).
     println!("awkward keys: {}", keys.len());
-    let bucket = open_default();
+    let bucket = Bucket::<V>::open_default();
     for key in &keys {
-        assert_value(&bucket, key, None, "fresh store");
+        bucket.assert_value(key, None, "fresh store");
     }
 
     // Every key gets its own value; reading each back proves no two keys share a file.
     for (i, key) in keys.iter().enumerate() {
-        set(&bucket, key, value_for(i));
-        assert_value(&bucket, key, Some(&value_for(i)), "right after set");
+        bucket.set(key, value_for(i));
+        bucket.assert_value(key, Some(&value_for(i)), "right after set");
     }
     for (i, key) in keys.iter().enumerate() {
-        assert_value(
-            &bucket,
-            key,
-            Some(&value_for(i)),
-            "after setting every awkward key",
-        );
+        bucket.assert_value(key, Some(&value_for(i)), "after setting every awkward key");
     }
-    assert_keys(
-        &bucket,
+    bucket.assert_keys(
         keys.iter().map(String::as_str),
         "listing of every awkward key",
     );
 
     // Listing returns the keys byte-for-byte (not normalized, not case-folded, not decoded).
-    let listed = list_all(&bucket);
+    let listed = bucket.list_all();
     assert_eq!(
         listed.len(),
         keys.len(),
@@ -198,9 +194,9 @@ fn main() {
     // Overwrite and delete every other key; the rest must be untouched.
     for (i, key) in keys.iter().enumerate() {
         if i % 2 == 0 {
-            delete(&bucket, key);
+            bucket.delete(key);
         } else {
-            set(&bucket, key, format!("second {i}"));
+            bucket.set(key, format!("second {i}"));
         }
     }
     for (i, key) in keys.iter().enumerate() {
@@ -209,15 +205,13 @@ fn main() {
         } else {
             Some(format!("second {i}").into_bytes())
         };
-        assert_value(
-            &bucket,
+        bucket.assert_value(
             key,
             expected.as_deref(),
             "after deleting even / overwriting odd keys",
         );
     }
-    assert_keys(
-        &bucket,
+    bucket.assert_keys(
         keys.iter()
             .enumerate()
             .filter(|(i, _)| i % 2 == 1)
@@ -233,14 +227,22 @@ fn main() {
     ];
     for key in &too_long {
         let what = |op: &str| format!("{op} of a {}-byte key", key.len());
-        expect_other(bucket.get(key), "key", &what("get"));
-        expect_other(bucket.set(key, b"v"), "key", &what("set"));
-        expect_other(bucket.delete(key), "key", &what("delete"));
-        expect_other(bucket.exists(key), "key", &what("exists"));
+        expect_other(bucket.try_get(key), "key", &what("get"));
+        expect_other(bucket.try_set(key, b"v"), "key", &what("set"));
+        expect_other(bucket.try_delete(key), "key", &what("delete"));
+        expect_other(bucket.try_exists(key), "key", &what("exists"));
     }
-    let after = list_set(&bucket);
+    let after = bucket.list_set();
     assert!(
         too_long.iter().all(|k| !after.contains(k)),
         "a refused over-long key must not appear in list-keys"
     );
+}
+
+fn main() {
+    match version_arg() {
+        VersionArg::Draft3 => keys_awkward::<Draft3>(),
+        VersionArg::Draft2 => keys_awkward::<Draft2>(),
+        VersionArg::Draft => keys_awkward::<Draft>(),
+    }
 }

@@ -32,7 +32,7 @@ fn main() {
         state ^= state << 17;
         state % n
     };
-    let bucket = open("");
+    let bucket = Bucket::<Draft3>::open_default();
     for i in 0..ops {
         let id = format!("{seed}-{i}");
         let key = KEYS[next(KEYS.len() as u64) as usize];
@@ -41,29 +41,28 @@ fn main() {
         match next(10) {
             0..=3 => {
                 println!("begin set {key} {id} {size}");
-                set(&bucket, key, value(&id, size));
+                bucket.set(key, value(&id, size));
                 println!("ack set {key} {id} {size}");
             }
             4 => {
                 println!("begin delete {key}");
-                delete(&bucket, key);
+                bucket.delete(key);
                 println!("ack delete {key}");
             }
             5 | 6 => {
                 println!("begin increment counter");
-                ok(atomics::increment(&bucket, "counter", 1), "increment");
+                bucket.increment("counter", 1);
                 println!("ack increment counter");
             }
             7 | 8 => {
                 println!("begin cas counter");
-                let (mut cas, mut current) =
-                    ok(Cas::new_with_read(&bucket, "cas-counter"), "cas new");
+                let (mut cas, mut current) = bucket.cas_with_read("cas-counter");
                 loop {
                     let n = current.as_deref().map_or(0, parse_counter) + 1;
-                    match atomics::swap(cas, n.to_string().as_bytes()) {
+                    match Draft3::swap(cas, n.to_string().as_bytes()) {
                         Ok(()) => break,
-                        Err(CasError::CasFailed((fresh, value))) => (cas, current) = (fresh, value),
-                        Err(CasError::StoreError(e)) => panic!("swap failed: {e:?}"),
+                        Err(SwapError::CasFailed(fresh, value)) => (cas, current) = (fresh, value),
+                        Err(SwapError::Store(e)) => panic!("swap failed: {e:?}"),
                     }
                 }
                 println!("ack cas counter");
@@ -77,7 +76,7 @@ fn main() {
                     (key.to_owned(), value(&id, size)),
                     (other.to_owned(), value(&id2, size)),
                 ];
-                ok(batch::set_many(&bucket, &entries), "set-many");
+                bucket.set_many(&entries);
                 println!("ack set-many {key} {id} {size} {other} {id2} {size}");
             }
         }

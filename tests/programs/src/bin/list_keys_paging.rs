@@ -1,41 +1,45 @@
-//! list-keys: empty store, bounded pages over 3000 keys, listings with writes between pages,
-//! and refused cursors.
+//! list-keys: empty and emptied stores, bounded pages over 2,500 keys, listings with writes
+//! between pages, and refused cursors.
+//!
+//! wasmtime's in-memory host lists every key in one page, so there this program fails at the
+//! first listing of the 2,500 keys; what comes before runs on both.
 
 use std::collections::{HashMap, HashSet};
 use test_programs::*;
 
-const TOTAL: usize = 3000;
+/// More than two pages' worth, and not a multiple of the page size.
+const TOTAL: usize = 2500;
 
 fn key(i: usize) -> String {
     format!("key-{i:05}")
 }
 
-fn main() {
-    let bucket = open_default();
+fn list_keys_paging<V: Version>() {
+    let bucket = Bucket::<V>::open_default();
+    bucket.assert_lists_nothing("a fresh store");
 
-    // Empty store: one empty page and no cursor.
-    let page = list_page(&bucket, None);
-    assert!(
-        page.keys.is_empty(),
-        "empty store must list no keys, got {:?}",
-        page.keys
-    );
-    assert_eq!(page.cursor, None, "empty store must return a `none` cursor");
+    // A store emptied by deletes lists like a fresh one.
+    for i in 0..5 {
+        bucket.set(&key(i), b"v");
+    }
+    for i in 0..5 {
+        bucket.delete(&key(i));
+    }
+    bucket.assert_lists_nothing("a store emptied by deletes");
 
-    // 3000 keys, listed page by page.
-    // Filled with set-many in chunks of 1,000, which is far cheaper than 3,000 sets.
+    // 2,500 keys, listed page by page; filled with set-many, far cheaper than 2,500 sets.
     let all: Vec<(String, Vec<u8>)> = (0..TOTAL)
         .map(|i| (key(i), i.to_string().into_bytes()))
         .collect();
     for chunk in all.chunks(1000) {
-        ok(batch::set_many(&bucket, chunk), "set-many of 1,000 keys");
+        bucket.set_many(chunk);
     }
     let expected: HashSet<String> = (0..TOTAL).map(key).collect();
     let mut pages = 0;
     let mut seen = HashSet::new();
-    let mut cursor: Option<String> = None;
+    let mut cursor = None;
     loop {
-        let page = list_page(&bucket, cursor.as_deref());
+        let page = bucket.list_page(cursor.as_ref());
         pages += 1;
         assert!(
             pages <= TOTAL + 1,
@@ -60,7 +64,7 @@ fn main() {
         }
     }
     assert!(
-        pages >= TOTAL / MAX_PAGE_KEYS,
+        pages >= TOTAL.div_ceil(MAX_PAGE_KEYS),
         "{TOTAL} keys cannot fit in {pages} pages of at most {MAX_PAGE_KEYS}"
     );
     assert_eq!(
@@ -70,11 +74,7 @@ fn main() {
     );
 
     // The same listing again gives the same set (a cursor is not consumed state).
-    assert_keys(
-        &bucket,
-        expected.iter().map(String::as_str),
-        "second full listing",
-    );
+    bucket.assert_keys(expected.iter().map(String::as_str), "second full listing");
 
     // A listing with writes between pages. Keys are split into groups:
     //   stable:      present throughout, never written    -> exactly once
@@ -85,48 +85,52 @@ fn main() {
     let overwritten: Vec<String> = (0..TOTAL).filter(|i| i % 10 == 0).map(key).collect();
     let deleted: Vec<String> = (0..TOTAL).filter(|i| i % 10 == 1).map(key).collect();
     let added: Vec<String> = (0..300).map(|i| format!("added-{i:05}")).collect();
+    let rewrite = |keys: &[String]| -> Vec<(String, Vec<u8>)> {
+        keys.iter()
+            .map(|k| (k.clone(), b"written during the listing".to_vec()))
+            .collect()
+    };
     let mut counts: HashMap<String, usize> = HashMap::new();
-    let mut cursor: Option<String> = None;
-    let mut step = 0usize;
-    let mut pages = 0;
+    let mut cursor = None;
+    let mut step = 0;
     loop {
-        let page = list_page(&bucket, cursor.as_deref());
-        pages += 1;
-        assert!(
-            pages <= 20_000,
-            "listing with concurrent writes never ended"
-        );
+        let page = bucket.list_page(cursor.as_ref());
         for k in page.keys {
             *counts.entry(k).or_default() += 1;
         }
         let Some(c) = page.cursor else { break };
         cursor = Some(c);
-        // Between pages: rewrite, delete and add a slice of each group.
-        let slice = |v: &Vec<String>| {
-            let n = v.len().div_ceil(3);
-            v.iter().skip(step * n).take(n).cloned().collect::<Vec<_>>()
+        assert!(
+            step < 20_000,
+            "a listing with writes between pages never ended"
+        );
+        // Between pages: rewrite, delete and add a third of each group, by single-key calls and
+        // by batches in turn; both are writes a listing must survive.
+        let slice = |group: &[String]| -> Vec<String> {
+            let n = group.len().div_ceil(3);
+            group.iter().skip(step * n).take(n).cloned().collect()
         };
-        for k in slice(&overwritten) {
-            set(&bucket, &k, b"rewritten during listing");
-        }
-        for k in slice(&deleted) {
-            delete(&bucket, &k);
-        }
-        for k in slice(&added) {
-            set(&bucket, &k, b"added during listing");
+        if step % 2 == 0 {
+            for k in slice(&overwritten) {
+                bucket.set(&k, b"written during the listing");
+            }
+            for k in slice(&deleted) {
+                bucket.delete(&k);
+            }
+            for k in slice(&added) {
+                bucket.set(&k, b"written during the listing");
+            }
+        } else {
+            bucket.set_many(&rewrite(&slice(&overwritten)));
+            bucket.delete_many(&slice(&deleted));
+            bucket.set_many(&rewrite(&slice(&added)));
         }
         step += 1;
     }
     // Whatever was not done between pages is done now, so the final state is known.
-    for k in &overwritten {
-        set(&bucket, k, b"rewritten during listing");
-    }
-    for k in &deleted {
-        delete(&bucket, k);
-    }
-    for k in &added {
-        set(&bucket, k, b"added during listing");
-    }
+    bucket.set_many(&rewrite(&overwritten));
+    bucket.delete_many(&deleted);
+    bucket.set_many(&rewrite(&added));
     for k in stable.iter().chain(&overwritten) {
         let n = counts.get(k).copied().unwrap_or(0);
         assert_eq!(n, 1, "key {k} was present for the whole listing, so it must be listed exactly once (listed {n} times)");
@@ -148,8 +152,7 @@ fn main() {
             show(k)
         );
     }
-    assert_keys(
-        &bucket,
+    bucket.assert_keys(
         stable
             .iter()
             .chain(&overwritten)
@@ -159,33 +162,29 @@ fn main() {
     );
 
     // A cursor that the provider never issued is an error::other, not a trap or a restart.
-    expect_other(
-        bucket.list_keys(Some("garbage")),
-        "",
-        "list-keys with cursor \"garbage\"",
-    );
-    expect_other(
-        bucket.list_keys(Some("\0\u{fffd}not a cursor")),
-        "",
-        "list-keys with a binary-looking cursor",
-    );
+    for cursor in V::foreign_cursors() {
+        expect_other(
+            bucket.try_list_page(Some(&cursor)),
+            "",
+            &format!("list-keys with cursor {cursor:?}"),
+        );
+    }
 
-    // A bucket emptied by deletes lists like an empty one.
-    let emptied = open("emptied");
+    // A named bucket emptied by deletes lists like an empty one too.
+    let emptied = Bucket::<V>::open("emptied");
     for i in 0..5 {
-        set(&emptied, &key(i), b"v");
+        emptied.set(&key(i), b"v");
     }
     for i in 0..5 {
-        delete(&emptied, &key(i));
+        emptied.delete(&key(i));
     }
-    let page = list_page(&emptied, None);
-    assert!(
-        page.keys.is_empty(),
-        "a bucket emptied by deletes must list no keys, got {:?}",
-        page.keys
-    );
-    assert_eq!(
-        page.cursor, None,
-        "a bucket emptied by deletes must return a `none` cursor"
-    );
+    emptied.assert_lists_nothing("a named bucket emptied by deletes");
+}
+
+fn main() {
+    match version_arg() {
+        VersionArg::Draft3 => list_keys_paging::<Draft3>(),
+        VersionArg::Draft2 => list_keys_paging::<Draft2>(),
+        VersionArg::Draft => list_keys_paging::<Draft>(),
+    }
 }

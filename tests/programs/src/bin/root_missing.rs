@@ -3,7 +3,7 @@
 
 use test_programs::*;
 
-fn main() {
+fn root_missing<V: Version>() {
     let dir = std::env::var("VIRT_STORE_DIR").unwrap_or_default();
     assert_eq!(
         dir, "/nonexistent/store",
@@ -12,7 +12,7 @@ fn main() {
 
     for id in ["", "named"] {
         let what = format!("open({id:?}) with a missing store root");
-        let msg = expect_other(store::open(id), "/nonexistent/store", &what);
+        let msg = expect_other(Bucket::<V>::try_open(id), "/nonexistent/store", &what);
         assert!(
             msg.contains("--dir"),
             "{what}: the message must suggest `--dir`, got {msg:?}"
@@ -24,13 +24,21 @@ fn main() {
     }
     // Failing does not create anything or change the answer.
     expect_other(
-        store::open(""),
+        Bucket::<V>::try_open(""),
         "/nonexistent/store",
         "second open(\"\") with a missing store root",
     );
     // A bad identifier still gets a clear error (either about the identifier or about the root).
     assert!(
-        store::open("Bad").is_err(),
+        Bucket::<V>::try_open("Bad").is_err(),
         "open(\"Bad\") with a missing store root must fail"
     );
+}
+
+fn main() {
+    match version_arg() {
+        VersionArg::Draft3 => root_missing::<Draft3>(),
+        VersionArg::Draft2 => root_missing::<Draft2>(),
+        VersionArg::Draft => root_missing::<Draft>(),
+    }
 }

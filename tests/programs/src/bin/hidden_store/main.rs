@@ -19,10 +19,11 @@ fn main() {
         Ok(report) => print!("{report}"),
         Err(e) => panic!("{e}"),
     }
-    let bucket = open_default();
-    let runs =
-        atomics::increment(&bucket, "probe-runs", 1).unwrap_or_else(|e| panic!("increment: {e:?}"));
-    let mine = get(&bucket, "probe-runs").map(|v| String::from_utf8_lossy(&v).into_owned());
+    let bucket = Bucket::<Draft3>::open_default();
+    let runs = bucket.increment("probe-runs", 1);
+    let mine = bucket
+        .get("probe-runs")
+        .map(|v| String::from_utf8_lossy(&v).into_owned());
     assert_eq!(
         mine,
         Some(runs.to_string()),
