@@ -3,7 +3,7 @@
 
 use crate::work::{Samples, Work};
 use anyhow::{bail, Context, Result};
-use engine::{Durability, Options, Store};
+use virt_store_engine::{Durability, Options, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -34,7 +34,7 @@ pub fn options(durable: bool) -> Options {
 
 /// The engine on a directory, as the provider uses it.
 pub struct EngineStore {
-    bucket: engine::Bucket,
+    bucket: virt_store_engine::Bucket,
 }
 
 impl EngineStore {
@@ -60,7 +60,7 @@ impl NativeStore for EngineStore {
         let bucket = &self.bucket;
         let value = vec![b'v'; work.size];
         let mut nanos = Vec::new();
-        let syncs = engine::sync_count();
+        let syncs = virt_store_engine::sync_count();
         match op {
             "set" => {
                 for i in work.keys() {
@@ -141,7 +141,7 @@ impl NativeStore for EngineStore {
         }
         Ok(Samples {
             nanos,
-            syncs: Some(engine::sync_count() - syncs),
+            syncs: Some(virt_store_engine::sync_count() - syncs),
         })
     }
 }
@@ -153,7 +153,7 @@ pub fn engine_opens(dir: &Path, n: usize) -> Result<Samples> {
     for _ in 0..n {
         time(&mut nanos, || {
             Ok(
-                Store::open_deferred(std::sync::Arc::new(engine::StdFs), dir, options(true))
+                Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), dir, options(true))
                     .bucket("")?,
             )
         })?;

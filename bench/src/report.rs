@@ -440,7 +440,7 @@ impl Report {
         let _ = writeln!(
             out,
             "\n### Syncs per durable operation\n\nCounted, not assumed: through the component, every `descriptor.sync` and `sync-data` \
-             call the instance makes through `wasi:filesystem` (the host wraps both); natively, `engine::sync_count()`. \
+             call the instance makes through `wasi:filesystem` (the host wraps both); natively, `virt_store_engine::sync_count()`. \
              {} (each operation in a fresh instance, so the instance's count is the operation's).\n",
             self.headline_name(true)
         );
@@ -503,7 +503,7 @@ impl Report {
         let _ = writeln!(
             out,
             "\n### Opening a bucket in a fresh instance\n\n`open` is the first `store::open(\"\")` of a fresh instance, timed in the guest \
-             (the provider opens its store then); natively, a fresh `engine::Store` and its bucket, and a fresh SQLite connection with its pragmas. \
+             (the provider opens its store then); natively, a fresh `virt_store_engine::Store` and its bucket, and a fresh SQLite connection with its pragmas. \
              Instantiation is timed by the host, apart.\n"
         );
         let _ = writeln!(out, "| keys | {} | {} | {} | {} | ×in-memory | ×native | ×SQLite | instantiate: provider | instantiate: in-memory |", STORES[0], STORES[1], STORES[2], STORES[3]);

@@ -8,7 +8,7 @@
 
 use crate::native::{options, Sqlite};
 use anyhow::{Context, Result};
-use engine::Store;
+use virt_store_engine::Store;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -208,14 +208,14 @@ fn populate_engine(dir: &Path, keys: usize) -> Result<()> {
 fn read_manifest(dir: &Path) -> Option<usize> {
     let text = std::fs::read_to_string(dir.join("manifest")).ok()?;
     let (format, extra) = text.split_once('\n')?;
-    if format != engine::FORMAT_MARKER.trim_end() {
+    if format != virt_store_engine::FORMAT_MARKER.trim_end() {
         return None;
     }
     extra.trim().strip_prefix("extra ")?.parse().ok()
 }
 
 fn write_manifest(dir: &Path, extra: usize) -> Result<()> {
-    let text = format!("{}\nextra {extra}\n", engine::FORMAT_MARKER.trim_end());
+    let text = format!("{}\nextra {extra}\n", virt_store_engine::FORMAT_MARKER.trim_end());
     std::fs::write(dir.join("manifest"), text)
         .with_context(|| format!("cannot write `{}`", dir.join("manifest").display()))
 }

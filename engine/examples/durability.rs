@@ -1,12 +1,12 @@
 //! Measures what syncing costs: µs per operation and syncs per operation for set, increment,
 //! delete and a 1,000-key set-many, with durability on and off, natively on a directory.
 //!
-//! `cargo run --release -p engine --example durability [DIR]` (DIR defaults to a temporary
+//! `cargo run --release -p virt-store-engine --example durability [DIR]` (DIR defaults to a temporary
 //! directory; pass one on the disk you care about).
 
 use std::time::Instant;
 
-use engine::{sync_count, Durability, Options, Store};
+use virt_store_engine::{sync_count, Durability, Options, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let temp = tempfile::tempdir()?;
@@ -22,8 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let value = vec![7u8; 100];
         let report = |name: &str,
                       ops: usize,
-                      f: &mut dyn FnMut(usize) -> engine::Result<()>|
-         -> engine::Result<()> {
+                      f: &mut dyn FnMut(usize) -> virt_store_engine::Result<()>|
+         -> virt_store_engine::Result<()> {
             let syncs = sync_count();
             let start = Instant::now();
             for i in 0..ops {

@@ -8,12 +8,12 @@
 //! files it writes; `docs/DESIGN.md` why every operation is linearizable and crash-safe.
 //!
 //! ```no_run
-//! let store = engine::Store::open("data", engine::Options::default())?;
+//! let store = virt_store_engine::Store::open("data", virt_store_engine::Options::default())?;
 //! let bucket = store.bucket("")?;
 //! bucket.set("greeting", b"hello")?;
 //! assert_eq!(bucket.get("greeting")?.as_deref(), Some(&b"hello"[..]));
 //! assert_eq!(bucket.increment("visits", 1)?, 1);
-//! # Ok::<(), engine::Error>(())
+//! # Ok::<(), virt_store_engine::Error>(())
 //! ```
 
 #![deny(missing_docs)]

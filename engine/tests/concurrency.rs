@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use engine::{Bucket, Durability, Options, Store};
+use virt_store_engine::{Bucket, Durability, Options, Store};
 
 fn bucket(dir: &Path, durability: Durability) -> Bucket {
     Store::open(dir, Options { durability })
@@ -174,7 +174,7 @@ fn a_listing_sees_every_stable_key_once_while_others_write() {
     let mut cursor = None;
     loop {
         let page = setup.list_keys(cursor.as_deref()).unwrap();
-        assert!(page.keys.len() <= engine::limits::MAX_PAGE_KEYS);
+        assert!(page.keys.len() <= virt_store_engine::limits::MAX_PAGE_KEYS);
         seen.extend(page.keys.into_iter().filter(|k| k.starts_with("stable-")));
         match page.cursor {
             Some(c) => cursor = Some(c),

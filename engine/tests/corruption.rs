@@ -6,8 +6,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use engine::internals::{decode, encode};
-use engine::{Durability, Options, ProblemKind, Store};
+use virt_store_engine::internals::{decode, encode};
+use virt_store_engine::{Durability, Options, ProblemKind, Store};
 use proptest::prelude::*;
 
 proptest! {

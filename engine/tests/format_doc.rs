@@ -1,6 +1,6 @@
 //! `docs/FORMAT.md` and the code state the same constants.
 
-use engine::limits::*;
+use virt_store_engine::limits::*;
 
 #[test]
 fn format_document_states_the_constants_of_the_code() {
@@ -17,21 +17,21 @@ fn format_document_states_the_constants_of_the_code() {
         format!(
             "| key directories examined per `list-keys` call | {MAX_PAGE_SCAN} (`MAX_PAGE_SCAN`) |"
         ),
-        format!("  {}  ", engine::FORMAT_FILE),
+        format!("  {}  ", virt_store_engine::FORMAT_FILE),
         format!(
             "marker: the {} bytes {:?}",
-            engine::FORMAT_MARKER.len(),
-            engine::FORMAT_MARKER
+            virt_store_engine::FORMAT_MARKER.len(),
+            virt_store_engine::FORMAT_MARKER
         ),
-        format!("    {}/ ", engine::DEFAULT_BUCKET_DIR),
+        format!("    {}/ ", virt_store_engine::DEFAULT_BUCKET_DIR),
         format!(
             "0       4     magic \"{}\"",
-            std::str::from_utf8(&engine::internals::MAGIC).unwrap()
+            std::str::from_utf8(&virt_store_engine::internals::MAGIC).unwrap()
         ),
-        format!("{}      K     key (UTF-8)", engine::internals::HEADER_LEN),
-        format!("older than {} minutes", engine::SWEEP_AGE.as_secs() / 60),
-        format!("by one set or increment in {}", engine::SWEEP_ONE_IN),
-        format!("      {}/ ", engine::LOST_AND_FOUND_DIR),
+        format!("{}      K     key (UTF-8)", virt_store_engine::internals::HEADER_LEN),
+        format!("older than {} minutes", virt_store_engine::SWEEP_AGE.as_secs() / 60),
+        format!("by one set or increment in {}", virt_store_engine::SWEEP_ONE_IN),
+        format!("      {}/ ", virt_store_engine::LOST_AND_FOUND_DIR),
     ];
     for fact in &facts {
         assert!(
@@ -39,5 +39,5 @@ fn format_document_states_the_constants_of_the_code() {
             "docs/FORMAT.md does not say: {fact}"
         );
     }
-    assert_eq!(engine::FORMAT_MARKER.len(), 20);
+    assert_eq!(virt_store_engine::FORMAT_MARKER.len(), 20);
 }

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use engine::internals::key_hash;
-use engine::{Durability, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
+use virt_store_engine::internals::key_hash;
+use virt_store_engine::{Durability, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
 
 fn store(dir: &Path) -> Store {
     Store::open(
@@ -128,7 +128,7 @@ fn a_missing_value_and_a_value_of_another_key_are_repaired() {
     fs::remove_file(file(&key_dir(dir.path(), "a"), "val.")).unwrap();
     // `b`'s value file replaced by one that holds the key `x`.
     let b_value = file(&key_dir(dir.path(), "b"), "val.");
-    fs::write(&b_value, engine::internals::encode("x", b"intruder")).unwrap();
+    fs::write(&b_value, virt_store_engine::internals::encode("x", b"intruder")).unwrap();
 
     let kinds: Vec<ProblemKind> = store
         .fsck(false)
@@ -250,8 +250,8 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
         u64::from_str_radix(&current.file_name().unwrap().to_str().unwrap()[4..20], 16).unwrap();
     let stale = kd.join(format!("val.{:016x}.00000000000000aa", seq));
     let in_flight = kd.join(format!("val.{:016x}.00000000000000bb", seq + 1));
-    fs::write(&stale, engine::internals::encode("a", b"stale")).unwrap();
-    fs::write(&in_flight, engine::internals::encode("a", b"next")).unwrap();
+    fs::write(&stale, virt_store_engine::internals::encode("a", b"stale")).unwrap();
+    fs::write(&in_flight, virt_store_engine::internals::encode("a", b"next")).unwrap();
 
     assert_eq!(bucket.stats().unwrap().temps, 2);
     let report = store.fsck(false).unwrap();

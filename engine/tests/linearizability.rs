@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Durability, Options, Store};
+use virt_store_engine::{Durability, Options, Store};
 
 /// An operation and what it returned.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use engine::internals::encode;
-use engine::internals::key_hash;
-use engine::{
+use virt_store_engine::internals::encode;
+use virt_store_engine::internals::key_hash;
+use virt_store_engine::{
     Bucket, Durability, FsckReport, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE,
 };
 
@@ -225,7 +225,7 @@ fn a_clean_store_has_no_problems_and_exact_stats() {
     assert_eq!((other.keys, other.value_bytes, other.tombstones), (1, 1, 0));
     assert_eq!(
         store.bucket("z-9").unwrap().stats().unwrap(),
-        engine::BucketStats::default()
+        virt_store_engine::BucketStats::default()
     );
 
     let report = store.fsck(false).unwrap();

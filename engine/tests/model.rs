@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use engine::{Bucket, Durability, Options, Store};
+use virt_store_engine::{Bucket, Durability, Options, Store};
 use proptest::prelude::*;
 
 /// Keys that stress the encoding: separators, dots, NUL, case, NFC/NFD, empty, long.
@@ -88,13 +88,13 @@ fn list_all(bucket: &Bucket) -> Vec<String> {
 /// What a writer of `key` killed between moving its value file in and committing leaves: a staged
 /// temporary, and the value file of the next version, with no pointer to it.
 fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &[u8]) {
-    let hash = engine::internals::key_hash(key);
+    let hash = virt_store_engine::internals::key_hash(key);
     let key_dir = bucket_dir.join(&hash[..2]).join(&hash);
     std::fs::write(
         bucket_dir
             .join("tmp")
-            .join(engine::internals::temp_name().unwrap()),
-        engine::internals::encode(key, value),
+            .join(virt_store_engine::internals::temp_name().unwrap()),
+        virt_store_engine::internals::encode(key, value),
     )
     .expect("temp");
     let Ok(entries) = std::fs::read_dir(&key_dir) else {
@@ -111,9 +111,9 @@ fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &
             let next = key_dir.join(format!(
                 "val.{:016x}.{:016x}",
                 seq + 1,
-                engine::internals::nonce().unwrap()
+                virt_store_engine::internals::nonce().unwrap()
             ));
-            std::fs::write(next, engine::internals::encode(key, value)).expect("debris");
+            std::fs::write(next, virt_store_engine::internals::encode(key, value)).expect("debris");
         }
     }
 }
@@ -158,7 +158,7 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                         model.insert(keys[k].clone(), (n + delta).to_string().into_bytes());
                     }
                     Some(None) => {
-                        let not_a_number = matches!(result, Err(engine::Error::NotANumber { .. }));
+                        let not_a_number = matches!(result, Err(virt_store_engine::Error::NotANumber { .. }));
                         prop_assert!(not_a_number, "increment of a non-number: {:?}", result);
                     }
                 }

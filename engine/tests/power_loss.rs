@@ -13,7 +13,7 @@ mod sim;
 
 use std::sync::Arc;
 
-use engine::{Bucket, Durability, Options, Store};
+use virt_store_engine::{Bucket, Durability, Options, Store};
 use sim::{Loss, SimFs};
 
 /// The store's directory: the simulated filesystem's root, as a `--dir` preopen would be.
@@ -57,7 +57,7 @@ fn apply(model: &Model, op: &Op) -> Option<Model> {
     Some(next)
 }
 
-fn run(bucket: &Bucket, op: &Op) -> engine::Result<()> {
+fn run(bucket: &Bucket, op: &Op) -> virt_store_engine::Result<()> {
     match op {
         Op::Set(k, v) => bucket.set(k, v.as_bytes()),
         Op::Delete(k) => bucket.delete(k),
@@ -81,7 +81,7 @@ fn options(durability: Durability) -> Options {
 }
 
 /// Opens the simulated store, as a fresh process would.
-fn open(sim: &Arc<SimFs>, durability: Durability) -> engine::Result<Store> {
+fn open(sim: &Arc<SimFs>, durability: Durability) -> virt_store_engine::Result<Store> {
     Store::open_on(sim.clone(), ROOT, options(durability))
 }
 

@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use engine::internals::key_hash;
-use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_PAGE_KEYS, MAX_VALUE_BYTES};
-use engine::{Bucket, Durability, Error, Options, Store};
+use virt_store_engine::internals::key_hash;
+use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_PAGE_KEYS, MAX_VALUE_BYTES};
+use virt_store_engine::{Bucket, Durability, Error, Options, Store};
 
 fn open(dir: &Path) -> Bucket {
     Store::open(
@@ -50,7 +50,7 @@ fn a_missing_root_is_an_error_naming_it() {
 #[test]
 fn a_foreign_marker_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(engine::FORMAT_FILE), "something else\n").unwrap();
+    fs::write(dir.path().join(virt_store_engine::FORMAT_FILE), "something else\n").unwrap();
     let err = Store::open(dir.path(), Options::default()).unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
 }
@@ -61,7 +61,7 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
         durability: Durability::NoSync,
     };
     let err = Store::open_deferred(
-        std::sync::Arc::new(engine::StdFs),
+        std::sync::Arc::new(virt_store_engine::StdFs),
         "/nonexistent/virt-store-root",
         options,
     )
@@ -70,8 +70,8 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
     assert!(matches!(err, Error::RootMissing { .. }), "{err:?}");
 
     let foreign = tempfile::tempdir().unwrap();
-    fs::write(foreign.path().join(engine::FORMAT_FILE), "something else\n").unwrap();
-    let err = Store::open_deferred(std::sync::Arc::new(engine::StdFs), foreign.path(), options)
+    fs::write(foreign.path().join(virt_store_engine::FORMAT_FILE), "something else\n").unwrap();
+    let err = Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), foreign.path(), options)
         .bucket("")
         .unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
@@ -81,19 +81,19 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
     );
 
     let empty = tempfile::tempdir().unwrap();
-    let store = Store::open_deferred(std::sync::Arc::new(engine::StdFs), empty.path(), options);
+    let store = Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), empty.path(), options);
     assert!(
-        !empty.path().join(engine::FORMAT_FILE).exists(),
+        !empty.path().join(virt_store_engine::FORMAT_FILE).exists(),
         "making the handle touches nothing"
     );
     store.bucket("notes").unwrap().set("k", b"v").unwrap();
     assert_eq!(
-        fs::read_to_string(empty.path().join(engine::FORMAT_FILE)).unwrap(),
-        engine::FORMAT_MARKER
+        fs::read_to_string(empty.path().join(virt_store_engine::FORMAT_FILE)).unwrap(),
+        virt_store_engine::FORMAT_MARKER
     );
     // An existing bucket is found by its `tmp/` alone; a new one still checks the marker.
     fs::write(
-        empty.path().join(engine::FORMAT_FILE),
+        empty.path().join(virt_store_engine::FORMAT_FILE),
         "virt-store format 2\n",
     )
     .unwrap();
@@ -122,7 +122,7 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
     let next = format!("{:016x}", u64::from_str_radix(seq, 16).unwrap() + 1);
     fs::write(
         kd.join(format!("val.{next}.00000000000000aa")),
-        engine::internals::encode("k", b"lost"),
+        virt_store_engine::internals::encode("k", b"lost"),
     )
     .unwrap();
     fs::write(
@@ -201,7 +201,7 @@ fn a_key_directory_without_a_pointer_is_an_error_not_a_hang() {
     fs::create_dir_all(&kd).unwrap();
     fs::write(
         kd.join("val.0000000000000001.0000000000000001"),
-        engine::internals::encode("k", b"v"),
+        virt_store_engine::internals::encode("k", b"v"),
     )
     .unwrap();
     assert!(matches!(bucket.get("k"), Err(Error::Corrupt { .. })));

@@ -36,7 +36,7 @@ mod wasi_fs;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use engine::{Durability, FileSystem, Options, StdFs, Store};
+use virt_store_engine::{Durability, FileSystem, Options, StdFs, Store};
 use versions::{Bucket, Cas};
 
 /// Where the store lives when `VIRT_STORE_DIR` is not set.
@@ -49,13 +49,13 @@ bindings::export!(Provider with_types_in bindings);
 /// A store problem, as the message that every version's `error::other` carries.
 struct Failure(String);
 
-impl From<engine::Error> for Failure {
-    fn from(e: engine::Error) -> Self {
+impl From<virt_store_engine::Error> for Failure {
+    fn from(e: virt_store_engine::Error) -> Self {
         let hint = match &e {
-            engine::Error::RootMissing { .. } => {
+            virt_store_engine::Error::RootMissing { .. } => {
                 " (give the runtime a host directory there, for example `wasmtime run --dir ./data::/data app.wasm`, or set `VIRT_STORE_DIR` to a directory the runtime preopens)"
             }
-            engine::Error::ReadOnly { .. } => {
+            virt_store_engine::Error::ReadOnly { .. } => {
                 " (preopen the store directory read-write, or point `VIRT_STORE_DIR` at a writable one)"
             }
             _ => "",

@@ -4,17 +4,17 @@
 use crate::Failure;
 
 /// A bucket handle (the same type serves every version).
-pub struct Bucket(pub engine::Bucket);
+pub struct Bucket(pub virt_store_engine::Bucket);
 
 /// A CAS handle: the key and the version it saw.
 pub struct Cas {
-    pub bucket: engine::Bucket,
+    pub bucket: virt_store_engine::Bucket,
     pub key: String,
-    version: engine::CasVersion,
+    version: virt_store_engine::CasVersion,
 }
 
 impl Cas {
-    pub fn new(bucket: &engine::Bucket, key: String) -> Result<Cas, Failure> {
+    pub fn new(bucket: &virt_store_engine::Bucket, key: String) -> Result<Cas, Failure> {
         let version = bucket.version(&key)?;
         Ok(Cas {
             bucket: bucket.clone(),
@@ -24,7 +24,7 @@ impl Cas {
     }
 
     pub fn new_with_read(
-        bucket: &engine::Bucket,
+        bucket: &virt_store_engine::Bucket,
         key: String,
     ) -> Result<(Cas, Option<Vec<u8>>), Failure> {
         let (version, current) = bucket.read_versioned(&key)?;
@@ -61,8 +61,8 @@ macro_rules! store_and_batch {
                 }
             }
 
-            impl From<engine::Error> for Error {
-                fn from(e: engine::Error) -> Self {
+            impl From<virt_store_engine::Error> for Error {
+                fn from(e: virt_store_engine::Error) -> Self {
                     Failure::from(e).into()
                 }
             }

@@ -7,12 +7,12 @@
 //! inode numbers. Here a read is `open-at`, one `read` and a drop; a listing is `open-at`,
 //! `read-directory` and one call per entry; telling a file from a directory is one `stat-at`. The
 //! protocol is the same: the same names are created, read, renamed and synced in the same order
-//! (`engine::FileSystem`).
+//! (`virt_store_engine::FileSystem`).
 //!
 //! The preopen is chosen once, as wasi-libc would choose it for this component (whose working
 //! directory is `/` and never changes): the one with the longest name that is a prefix of the
 //! store's directory. When that is not clear-cut (a preopen with a relative name, two with the
-//! same name, a `..` in the path), the store is opened on `engine::StdFs` instead, and wasi-libc
+//! same name, a `..` in the path), the store is opened on `virt_store_engine::StdFs` instead, and wasi-libc
 //! resolves every call.
 
 use std::io::{self, ErrorKind};
@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use engine::{FileSystem, Kind};
+use virt_store_engine::{FileSystem, Kind};
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,

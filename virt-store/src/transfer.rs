@@ -14,8 +14,8 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use engine::Store;
+use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::Store;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -26,7 +26,7 @@ use thiserror::Error;
 pub enum TransferError {
     /// The store failed.
     #[error(transparent)]
-    Engine(#[from] engine::Error),
+    Engine(#[from] virt_store_engine::Error),
     /// A bucket asked for by name is not in the store.
     #[error("there is no bucket `{id}` in the store; `virt-store inspect` lists the buckets")]
     NoSuchBucket {
@@ -111,7 +111,7 @@ pub fn export_json_lines(
 }
 
 /// Every key of `bucket`, sorted by bytes, read page by page.
-pub fn all_keys(bucket: &engine::Bucket) -> Result<Vec<String>, engine::Error> {
+pub fn all_keys(bucket: &virt_store_engine::Bucket) -> Result<Vec<String>, virt_store_engine::Error> {
     let mut keys = Vec::new();
     let mut cursor = None;
     loop {
@@ -213,7 +213,7 @@ fn entry(line: &str) -> Result<(String, String, Vec<u8>), String> {
         (Some(_), Some(_)) => return Err("both `value` and `base64` given; give one".into()),
         (None, None) => return Err("`value` or `base64` is missing".into()),
     };
-    engine::validate_bucket_id(&bucket).map_err(|e| e.to_string())?;
+    virt_store_engine::validate_bucket_id(&bucket).map_err(|e| e.to_string())?;
     if key.len() > MAX_KEY_BYTES {
         return Err(format!(
             "the key is {} bytes; the limit is {MAX_KEY_BYTES}",
@@ -247,8 +247,8 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let options = engine::Options {
-            durability: engine::Durability::NoSync,
+        let options = virt_store_engine::Options {
+            durability: virt_store_engine::Durability::NoSync,
         };
         let store = Store::open(dir.path(), options).unwrap();
         (dir, store)

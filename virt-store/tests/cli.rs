@@ -106,7 +106,7 @@ impl Scratch {
 }
 
 fn counter() -> &'static str {
-    harness::artifacts::COUNTER
+    virt_store_harness::artifacts::COUNTER
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn plug_refuses_spins_draft2_with_what_to_rebuild_against() {
     let spin = s.path("spin.wasm");
     std::fs::write(
         &spin,
-        harness::app_importing_draft2_get_many("(tuple string (option $bytes))"),
+        virt_store_harness::app_importing_draft2_get_many("(tuple string (option $bytes))"),
     )
     .unwrap();
     s.fails(
@@ -293,7 +293,7 @@ fn check_lists_imports_versions_and_what_the_host_must_give() {
 #[test]
 fn check_and_plug_say_the_store_is_hidden_from_an_app_that_opens_files() {
     let s = Scratch::new();
-    let app = harness::artifacts::HIDDEN_STORE;
+    let app = virt_store_harness::artifacts::HIDDEN_STORE;
     let run = s.ok(&["check", app]);
     assert!(
         run.stdout
@@ -453,7 +453,7 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
 #[test]
 fn run_hides_the_store_and_refuses_a_dir_that_reaches_it() {
     let s = Scratch::new();
-    let app = harness::artifacts::HIDDEN_STORE;
+    let app = virt_store_harness::artifacts::HIDDEN_STORE;
     std::fs::create_dir(s.path("pub")).unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(s.path("data"), s.path("pub/escape")).unwrap();
@@ -660,7 +660,7 @@ fn fsck_finds_damage_and_repairs_it() {
     );
 
     // Flip a byte of `bad`'s value file.
-    let hash = engine::internals::key_hash("bad");
+    let hash = virt_store_engine::internals::key_hash("bad");
     let key_dir = s.path("data/buckets/_default").join(&hash[..2]).join(&hash);
     let value = std::fs::read_dir(&key_dir)
         .unwrap()

@@ -1,4 +1,4 @@
-//! A simulated filesystem for the power-loss tests: an [`engine::FileSystem`] the tests open
+//! A simulated filesystem for the power-loss tests: an [`virt_store_engine::FileSystem`] the tests open
 //! stores on.
 //!
 //! It keeps what was written apart from what was synced, as SQLite's crash VFS and redb's crash
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use engine::{FileSystem, Kind};
+use virt_store_engine::{FileSystem, Kind};
 
 /// What a power loss keeps of what was not synced.
 #[derive(Clone, Copy, Debug)]

@@ -34,7 +34,7 @@ const CODE_CACHE_DIR: &str = concat!(env!("OUT_DIR"), "/wasmtime-cache");
 /// Writes `entries` into the default bucket of the store at `dir`, natively through the engine
 /// the provider runs on; creates the store if `dir` is empty.
 pub fn preset(dir: &Path, entries: &[(&str, &str)]) -> Result<()> {
-    let store = engine::Store::open(dir, engine::Options::default())
+    let store = virt_store_engine::Store::open(dir, virt_store_engine::Options::default())
         .with_context(|| format!("cannot open the store at `{}`", dir.display()))?;
     let bucket = store.bucket("")?;
     for (key, value) in entries {

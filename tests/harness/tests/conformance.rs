@@ -51,4 +51,4 @@ macro_rules! assert_test_exists {
     };
 }
 
-harness::foreach_program!(assert_test_exists);
+virt_store_harness::foreach_program!(assert_test_exists);

@@ -1,12 +1,12 @@
 //! What plugging produces, and what it refuses.
 
-use harness::artifacts::PROGRAMS;
+use virt_store_harness::artifacts::PROGRAMS;
 use virt_store::{imports, is_keyvalue, plug, PlugError};
 
 #[test]
 fn every_composed_program_imports_filesystem_and_no_keyvalue() {
     for (program, _) in PROGRAMS {
-        let composed = harness::composed(program).unwrap();
+        let composed = virt_store_harness::composed(program).unwrap();
         let imports = imports(&composed).unwrap();
         let keyvalue: Vec<&String> = imports.iter().filter(|i| is_keyvalue(i)).collect();
         assert!(
@@ -40,7 +40,7 @@ fn every_keyvalue_version_the_provider_serves_is_plugged_by_some_program() {
             "no test program imports `wasi:keyvalue/*@{version}`"
         );
         for program in importers {
-            let composed = harness::composed(program).unwrap();
+            let composed = virt_store_harness::composed(program).unwrap();
             let left: Vec<String> = imports(&composed)
                 .unwrap()
                 .into_iter()
@@ -94,7 +94,7 @@ fn plug_refuses_a_keyvalue_version_the_provider_lacks() {
 #[test]
 fn plug_refuses_spins_draft2_with_what_to_do() {
     // Spin 3's SDK: `get-many: func(...) -> result<list<tuple<string, option<list<u8>>>>, error>`.
-    let spin = harness::app_importing_draft2_get_many("(tuple string (option $bytes))");
+    let spin = virt_store_harness::app_importing_draft2_get_many("(tuple string (option $bytes))");
     let err = plug(&spin, virt_store::PROVIDER).unwrap_err();
     assert!(matches!(err, PlugError::SpinDraft2), "{err:?}");
     assert_eq!(
@@ -108,7 +108,7 @@ fn plug_refuses_spins_draft2_with_what_to_do() {
 #[test]
 fn plug_serves_upstream_draft2_get_many() {
     // Upstream: `get-many: func(...) -> result<list<option<tuple<string, list<u8>>>>, error>`.
-    let upstream = harness::app_importing_draft2_get_many("(option $pair)");
+    let upstream = virt_store_harness::app_importing_draft2_get_many("(option $pair)");
     let composed = plug(&upstream, virt_store::PROVIDER).unwrap();
     let imports = imports(&composed).unwrap();
     assert!(!imports.iter().any(|i| is_keyvalue(i)), "{imports:?}");

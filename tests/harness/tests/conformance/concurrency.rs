@@ -1,6 +1,6 @@
 //! Many instances at once on one store directory, one thread each: no lost updates.
 
-use harness::run_ok;
+use virt_store_harness::run_ok;
 use std::path::Path;
 use tempfile::TempDir;
 

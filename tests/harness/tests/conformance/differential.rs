@@ -8,8 +8,8 @@
 //! must pass, except where [`DIVERGENCES`] documents why the in-memory host cannot; there the
 //! program must fail, so that the table cannot outlive the difference it describes.
 
-use harness::artifacts::PROGRAMS;
-use harness::Output;
+use virt_store_harness::artifacts::PROGRAMS;
+use virt_store_harness::Output;
 
 /// The programs this suite runs, with their arguments: the scenarios that have a `0.2.0-draft`
 /// pass, run for that version, and wasmtime's own. Left out: `buckets` (the in-memory host opens
@@ -103,10 +103,10 @@ struct Runs {
 
 fn run_both(program: &'static str, args: &[&str]) -> Runs {
     let dir = tempfile::tempdir().unwrap();
-    harness::preset(dir.path(), preset(program)).unwrap();
-    let ours = harness::run(program, dir.path(), args, &[])
+    virt_store_harness::preset(dir.path(), preset(program)).unwrap();
+    let ours = virt_store_harness::run(program, dir.path(), args, &[])
         .unwrap_or_else(|e| panic!("cannot run `{program}` through the provider: {e:?}"));
-    let theirs = harness::run_in_memory(program, preset(program), args)
+    let theirs = virt_store_harness::run_in_memory(program, preset(program), args)
         .unwrap_or_else(|e| panic!("cannot run `{program}` on the in-memory host: {e:?}"));
     Runs {
         program,

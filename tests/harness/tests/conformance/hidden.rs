@@ -72,7 +72,7 @@ fn embedded_wasmtime_hides_the_store_and_a_second_preopen_of_it() {
     ];
     for run in 1..=2 {
         let output =
-            harness::run_with_dirs("hidden_store", &dirs.data, &extra, &dirs.args(), &[]).unwrap();
+            virt_store_harness::run_with_dirs("hidden_store", &dirs.data, &extra, &dirs.args(), &[]).unwrap();
         assert_eq!(output.status, 0, "{output}");
         assert!(output.stdout.contains("hidden /alias: list: "), "{output}");
         assert!(
@@ -88,7 +88,7 @@ fn a_store_below_a_preopen_hides_the_whole_preopen() {
     let dirs = Dirs::new();
     std::fs::create_dir(dirs.data.join("kv")).unwrap();
     std::fs::write(dirs.data.join("virt-store-format"), "not the store's").unwrap();
-    let output = harness::run(
+    let output = virt_store_harness::run(
         "hidden_store",
         &dirs.data,
         &["hidden", "/data", "/data/kv"],
@@ -108,13 +108,13 @@ fn a_store_below_a_preopen_hides_the_whole_preopen() {
 fn preopens_inside_the_store_and_under_a_relative_name_are_hidden() {
     let dirs = Dirs::new();
     // A first run makes the store, so that its `buckets` can be preopened on its own.
-    harness::run_ok("hidden_store", &dirs.data, &["hidden", "/data"]);
+    virt_store_harness::run_ok("hidden_store", &dirs.data, &["hidden", "/data"]);
     let buckets = dirs.data.join("buckets");
     let extra = [
         (buckets.as_path(), "/data/buckets"),
         (dirs.public.as_path(), "/pub"),
     ];
-    let output = harness::run_with_dirs(
+    let output = virt_store_harness::run_with_dirs(
         "hidden_store",
         &dirs.data,
         &extra,
@@ -128,7 +128,7 @@ fn preopens_inside_the_store_and_under_a_relative_name_are_hidden() {
     // `.` (as `wasmtime run --dir .` names it) holds a relative store directory.
     let dot = dirs.public.join("dot");
     std::fs::create_dir_all(dot.join("kv")).unwrap();
-    let output = harness::run_with_dirs(
+    let output = virt_store_harness::run_with_dirs(
         "hidden_store",
         &dirs.data,
         &[(dot.as_path(), ".")],
@@ -172,7 +172,7 @@ fn wac_plug_output_hides_the_store_and_its_alias_on_wasmtime_run() {
     let tmp = tempfile::tempdir().unwrap();
     let provider = provider_file(tmp.path());
     let out = tmp.path().join("hidden_store.kv.wasm");
-    let app = harness::artifacts::HIDDEN_STORE;
+    let app = virt_store_harness::artifacts::HIDDEN_STORE;
     wac(&[
         "plug",
         "--plug",
@@ -204,7 +204,7 @@ fn compose_wac_hides_the_store_on_wasmtime_run() {
     let dirs = Dirs::new();
     let tmp = tempfile::tempdir().unwrap();
     let provider = format!("virt-store:provider={}", provider_file(tmp.path()));
-    let app = format!("app:app={}", harness::artifacts::HIDDEN_STORE);
+    let app = format!("app:app={}", virt_store_harness::artifacts::HIDDEN_STORE);
     let out = tmp.path().join("hidden_store.kv.wasm");
     wac(&[
         "compose",

@@ -3,7 +3,7 @@
 //! hold every acknowledged write (or the one write in flight, all or nothing), no torn value, no
 //! internal file as a key, nothing `fsck` calls damage, and the next run must get on with it.
 //!
-//! `KILLS=1000 cargo test -p harness --test conformance kill -- --nocapture` for the documented
+//! `KILLS=1000 cargo test -p virt-store-harness --test conformance kill -- --nocapture` for the documented
 //! figure (docs/RELIABILITY.md); CI runs 40.
 
 use crate::wasmtime_cli::check_cli;
@@ -63,7 +63,7 @@ fn apply(model: &mut Model, op: &str) {
 
 /// The store as the host reads it, in the model's terms.
 fn read(data: &Path) -> Model {
-    let store = engine::Store::open(data, engine::Options::default()).unwrap();
+    let store = virt_store_engine::Store::open(data, virt_store_engine::Options::default()).unwrap();
     let bucket = store.bucket("").unwrap();
     let mut model = Model::default();
     for key in REGISTERS {
@@ -139,7 +139,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let composed = dir.path().join("kill_workload.kv.wasm");
-    std::fs::write(&composed, &*harness::composed("kill_workload").unwrap()).unwrap();
+    std::fs::write(&composed, &*virt_store_harness::composed("kill_workload").unwrap()).unwrap();
     let mut rng = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

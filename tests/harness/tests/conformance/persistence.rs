@@ -1,6 +1,6 @@
 //! Data outlives the instance that wrote it, and lives in the host directory.
 
-use harness::run_ok;
+use virt_store_harness::run_ok;
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -64,7 +64,7 @@ fn a_named_bucket_persists_apart_from_the_default_one() {
 #[test]
 fn a_read_only_directory_gets_no_store_and_a_clear_error() {
     let dir = TempDir::new().unwrap();
-    let out = harness::run_readonly("kv_set", dir.path(), &["k", "v"]).unwrap();
+    let out = virt_store_harness::run_readonly("kv_set", dir.path(), &["k", "v"]).unwrap();
     assert_ne!(
         out.status, 0,
         "kv_set through a read-only preopen succeeded: {out}"
@@ -88,7 +88,7 @@ fn a_directory_of_another_format_is_refused_and_left_alone() {
         "virt-store format 2\n",
     )
     .unwrap();
-    let out = harness::run("kv_set", dir.path(), &["k", "v"], &[]).unwrap();
+    let out = virt_store_harness::run("kv_set", dir.path(), &["k", "v"], &[]).unwrap();
     assert_ne!(
         out.status, 0,
         "kv_set into a format-2 directory succeeded: {out}"
@@ -112,7 +112,7 @@ fn a_directory_of_another_format_is_refused_and_left_alone() {
 #[test]
 fn a_store_preset_natively_is_read_by_the_provider() {
     let dir = TempDir::new().unwrap();
-    harness::preset(dir.path(), &[("greeting", "hello"), ("n", "5")]).unwrap();
+    virt_store_harness::preset(dir.path(), &[("greeting", "hello"), ("n", "5")]).unwrap();
     assert_eq!(get(dir.path(), &["greeting"]), "hello");
     assert_eq!(get(dir.path(), &["n"]), "5");
     assert_eq!(get(dir.path(), &["greeting", "other"]), NONE);

@@ -41,7 +41,7 @@ fn for_each_version(program: &str, versions: &[&str], check: impl Fn(&str) + Syn
 fn run_fresh(program: &str, versions: &[&str]) {
     for_each_version(program, versions, |version| {
         let dir = TempDir::new().expect("create a temporary store directory");
-        harness::run_ok(program, dir.path(), &[version]);
+        virt_store_harness::run_ok(program, dir.path(), &[version]);
     });
 }
 
@@ -54,7 +54,7 @@ pub fn store_basic() {
 pub fn keys_awkward() {
     for_each_version("keys_awkward", EVERY_VERSION, |version| {
         let dir = TempDir::new().expect("create a temporary store directory");
-        let output = harness::run_ok("keys_awkward", dir.path(), &[version]);
+        let output = virt_store_harness::run_ok("keys_awkward", dir.path(), &[version]);
         assert!(output.stdout.contains("awkward keys: "), "{output}");
         let count = output.stdout.lines().next().unwrap_or_default();
         eprintln!("{version}: {count}");
@@ -143,7 +143,7 @@ pub fn limits() {
 pub fn root_missing() {
     for_each_version("root_missing", EVERY_VERSION, |version| {
         let dir = TempDir::new().expect("create a temporary directory");
-        let out = harness::run(
+        let out = virt_store_harness::run(
             "root_missing",
             dir.path(),
             &[version],
@@ -159,9 +159,9 @@ pub fn root_missing() {
 #[test]
 pub fn draft_wasmtime_scenario() {
     let dir = TempDir::new().expect("create a temporary store directory");
-    harness::preset(dir.path(), &[("hello", "world"), ("atomics_key", "5")])
+    virt_store_harness::preset(dir.path(), &[("hello", "world"), ("atomics_key", "5")])
         .expect("preset the store");
-    harness::run_ok("draft_wasmtime_scenario", dir.path(), &[]);
+    virt_store_harness::run_ok("draft_wasmtime_scenario", dir.path(), &[]);
 }
 
 /// What an app on `0.2.0-draft` writes, a later app on draft3 and draft2 reads from the same
@@ -169,6 +169,6 @@ pub fn draft_wasmtime_scenario() {
 #[test]
 pub fn cross_version() {
     let dir = TempDir::new().expect("create a temporary store directory");
-    harness::run_ok("cross_version", dir.path(), &["write"]);
-    harness::run_ok("cross_version", dir.path(), &["read"]);
+    virt_store_harness::run_ok("cross_version", dir.path(), &["write"]);
+    virt_store_harness::run_ok("cross_version", dir.path(), &["read"]);
 }

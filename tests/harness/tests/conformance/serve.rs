@@ -191,7 +191,7 @@ fn dechunk(mut rest: &str) -> Result<String> {
 
 /// The example app with the provider plugged in, written to `dir/http.kv.wasm`.
 fn composed_http_counter(dir: &Path) -> PathBuf {
-    let app = std::fs::read(harness::artifacts::HTTP_COUNTER).unwrap();
+    let app = std::fs::read(virt_store_harness::artifacts::HTTP_COUNTER).unwrap();
     let composed = virt_store::plug(&app, virt_store::PROVIDER).unwrap();
     let path = dir.join("http.kv.wasm");
     std::fs::write(&path, composed).unwrap();
@@ -268,7 +268,7 @@ fn http_counter_under_wasmtime_serve_loses_no_hit() {
     drop(server);
 
     // On disk, where the host's tools and the next server find it.
-    let store = engine::Store::open(&data, engine::Options::default()).unwrap();
+    let store = virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
     let hits = store.bucket("").unwrap().get("hits").unwrap();
     assert_eq!(hits.as_deref(), Some(total.to_string().as_bytes()));
 }
@@ -297,7 +297,7 @@ fn hidden_store_http_under_wasmtime_serve_sees_no_store() {
     let (data, public) = (dir.path().join("data"), dir.path().join("pub"));
     std::fs::create_dir(&data).unwrap();
     std::fs::create_dir(&public).unwrap();
-    let app = std::fs::read(harness::artifacts::HIDDEN_STORE_HTTP).unwrap();
+    let app = std::fs::read(virt_store_harness::artifacts::HIDDEN_STORE_HTTP).unwrap();
     let component = dir.path().join("hidden.kv.wasm");
     std::fs::write(
         &component,

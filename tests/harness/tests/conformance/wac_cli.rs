@@ -59,7 +59,7 @@ fn wac_plug_output_runs_on_wasmtime_and_equals_virt_store_plug() {
     let dir = tempfile::tempdir().unwrap();
     let provider = provider_file(dir.path());
     let out = dir.path().join("counter.kv.wasm");
-    let app = harness::artifacts::COUNTER;
+    let app = virt_store_harness::artifacts::COUNTER;
     wac(&[
         "plug",
         "--plug",
@@ -86,7 +86,7 @@ fn compose_wac_composes_a_command_and_an_http_handler() {
     let provider_dep = format!("virt-store:provider={provider}");
 
     let counter = dir.path().join("counter.kv.wasm");
-    let app_dep = format!("app:app={}", harness::artifacts::COUNTER);
+    let app_dep = format!("app:app={}", virt_store_harness::artifacts::COUNTER);
     wac(&[
         "compose",
         COMPOSE_WAC,
@@ -107,7 +107,7 @@ fn compose_wac_composes_a_command_and_an_http_handler() {
     assert!(wasmtime_run(&data, &counter).contains("run #1"));
     // The same store as `virt-store plug`'s output: they are one provider on one format.
     let plugged = dir.path().join("plugged.wasm");
-    let app = std::fs::read(harness::artifacts::COUNTER).unwrap();
+    let app = std::fs::read(virt_store_harness::artifacts::COUNTER).unwrap();
     std::fs::write(
         &plugged,
         virt_store::plug(&app, virt_store::PROVIDER).unwrap(),
@@ -116,7 +116,7 @@ fn compose_wac_composes_a_command_and_an_http_handler() {
     assert!(wasmtime_run(&data, &plugged).contains("run #2"));
 
     let http = dir.path().join("http.kv.wasm");
-    let app_dep = format!("app:app={}", harness::artifacts::HTTP_COUNTER);
+    let app_dep = format!("app:app={}", virt_store_harness::artifacts::HTTP_COUNTER);
     wac(&[
         "compose",
         COMPOSE_WAC,

@@ -45,11 +45,11 @@ fn wasmtime_scenario_runs_on_the_wasmtime_cli() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    harness::preset(&data, WASMTIME_SCENARIO_PRESET).unwrap();
+    virt_store_harness::preset(&data, WASMTIME_SCENARIO_PRESET).unwrap();
     let app = dir.path().join("draft_wasmtime_scenario.wasm");
     std::fs::write(
         &app,
-        &*harness::composed("draft_wasmtime_scenario").unwrap(),
+        &*virt_store_harness::composed("draft_wasmtime_scenario").unwrap(),
     )
     .unwrap();
 
@@ -72,7 +72,7 @@ fn wasmtime_scenario_runs_on_the_wasmtime_cli() {
 
     // What the scenario wrote is on disk, where the next run (on any host) finds it: its
     // `increment(atomics_key, 1)` over the preset 5.
-    let store = engine::Store::open(&data, engine::Options::default()).unwrap();
+    let store = virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
     let counter = store.bucket("").unwrap().get("atomics_key").unwrap();
     assert_eq!(counter.as_deref(), Some(&b"6"[..]));
 }

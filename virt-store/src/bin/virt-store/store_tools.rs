@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use engine::{Options, Store};
+use virt_store_engine::{Options, Store};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +21,7 @@ impl StoreDir {
     /// Opens a store that must exist already: reading commands never create one.
     fn existing(&self) -> Result<Store> {
         let data = &self.data;
-        if !data.join(engine::FORMAT_FILE).is_file() {
+        if !data.join(virt_store_engine::FORMAT_FILE).is_file() {
             if !data.is_dir() {
                 bail!(
                     "there is no store at `{}`: the directory does not exist (pass `--data DIR`, or \
@@ -33,7 +33,7 @@ impl StoreDir {
                 "`{}` is not a virt-store store (it has no `{}` file); pass the directory that the \
                  app had preopened at /data",
                 data.display(),
-                engine::FORMAT_FILE
+                virt_store_engine::FORMAT_FILE
             );
         }
         Ok(Store::open(data, Options::default())?)
@@ -61,9 +61,9 @@ pub struct At {
 }
 
 impl At {
-    fn existing_bucket(&self) -> Result<engine::Bucket> {
+    fn existing_bucket(&self) -> Result<virt_store_engine::Bucket> {
         let store = self.store.existing()?;
-        engine::validate_bucket_id(&self.bucket)?;
+        virt_store_engine::validate_bucket_id(&self.bucket)?;
         if !store.bucket_dir(&self.bucket).is_dir() {
             let buckets: Vec<String> = store.buckets()?.iter().map(|b| bucket_name(b)).collect();
             bail!(
@@ -189,7 +189,7 @@ pub struct DeleteCommand {
 impl DeleteCommand {
     pub fn exec(self) -> Result<ExitCode> {
         let bucket = self.at.existing_bucket()?;
-        for chunk in self.keys.chunks(engine::limits::MAX_BATCH_KEYS) {
+        for chunk in self.keys.chunks(virt_store_engine::limits::MAX_BATCH_KEYS) {
             bucket.delete_many(chunk)?;
         }
         Ok(ExitCode::SUCCESS)
@@ -283,7 +283,7 @@ impl InspectCommand {
         println!(
             "store `{}`: {}",
             self.store.data.display(),
-            engine::FORMAT_MARKER.trim_end()
+            virt_store_engine::FORMAT_MARKER.trim_end()
         );
         let buckets = store.buckets()?;
         if buckets.is_empty() {
