@@ -22,7 +22,7 @@ mod bucket;
 mod conn;
 mod error;
 mod listing;
-pub mod resp;
+mod resp;
 mod scripts;
 mod store;
 mod url;

@@ -1,11 +1,15 @@
 //! A small RESP2 codec: requests are arrays of bulk strings, replies the five RESP2 types.
 //!
-//! Written by hand rather than taken from a crate: `redis-protocol` 6.0.0 does not compile for
-//! wasm32-wasip2 without its `std` feature (and with it brings nom, cookie-factory, bytes and crc16
-//! for the five types used here); `redis` 1.8.1 builds there without default features but brings
-//! `url` with the ICU/IDNA tables and `combine`, about forty crates, into a component that needs
-//! `EVAL` and `AUTH`. RESP2 is small enough to decode in full, with typed errors for bad input and
-//! truncation, and every server since Redis 2 speaks it by default.
+//! Written by hand after trying both crates on wasm32-wasip2 (`cargo build --target
+//! wasm32-wasip2`): `redis` 1.8.1 builds there without default features but brings `url` with the
+//! ICU/IDNA tables, `combine` and about forty crates into a component that needs `EVAL` and
+//! `AUTH`. `redis-protocol` 6.0.0 builds only with its default features (`std` + `resp2` alone does
+//! not compile: its RESP2 module names RESP3 types), bringing nom, cookie-factory, crc16 and log;
+//! and its decoder takes a complete buffer, answering "incomplete" until the whole reply is in
+//! memory, so a reader loop of our own would re-parse a 10 000-value `get-many` reply from the
+//! start each time more bytes arrive. RESP2 is small: the five types below, with typed errors for
+//! bad input and truncation, decoded straight from the socket. Every server since Redis 2 speaks
+//! it by default.
 //!
 //! The decoder never trusts a length: bulk strings are read as they arrive (no allocation sized by
 //! the server), lines and nesting are bounded, and every malformed reply is an error, not a panic.
