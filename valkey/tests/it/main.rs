@@ -7,6 +7,7 @@ mod listing;
 mod network;
 mod ops;
 mod server;
+mod wasm;
 
 /// One `#[test]` per scenario and server kind.
 macro_rules! on_each_server {
