@@ -169,8 +169,10 @@ fn connect(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     TcpStream::connect_timeout(addr, timeout)
 }
 
-/// wasi-libc has no non-blocking connect for `connect_timeout`; wasi:sockets' own connect ends
-/// with the host's answer (a refused or unreachable address fails at once).
+/// A plain connect: on wasm32-wasip2 `connect_timeout` returned `Ok` even for a closed port (Rust
+/// 1.95, wasmtime 49), while `connect` reports the refusal. A refused port fails at once; an
+/// address that drops packets waits for the host's own connect timeout. Reads and writes are
+/// bounded as everywhere.
 #[cfg(target_os = "wasi")]
 fn connect(addr: &SocketAddr, _timeout: Duration) -> io::Result<TcpStream> {
     TcpStream::connect(addr)

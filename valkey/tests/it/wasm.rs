@@ -73,4 +73,19 @@ fn runs_on_wasmtime_over_wasi_sockets() {
         stderr.contains("wasmtime run -S inherit-network"),
         "{stderr}"
     );
+
+    // A closed port is refused at once (a plain connect: `connect_timeout` says Ok there).
+    let closed = crate::server::free_port();
+    let out = Command::new("wasmtime")
+        .args(["run", "-S", "inherit-network"])
+        .arg(&module)
+        .arg(format!("redis://127.0.0.1:{closed}"))
+        .output()
+        .expect("run wasmtime");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("error: cannot connect to redis://127.0.0.1:"),
+        "{stderr}"
+    );
 }
