@@ -3,10 +3,10 @@
 
 use crate::work::{Samples, Work};
 use anyhow::{bail, Context, Result};
-use virt_store_engine::{Durability, Options, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use virt_store_engine::{Durability, Options, Store};
 
 /// A store the workload's operations run on natively.
 pub trait NativeStore {
@@ -152,10 +152,12 @@ pub fn engine_opens(dir: &Path, n: usize) -> Result<Samples> {
     let mut nanos = Vec::new();
     for _ in 0..n {
         time(&mut nanos, || {
-            Ok(
-                Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), dir, options(true))
-                    .bucket("")?,
+            Ok(Store::open_deferred(
+                std::sync::Arc::new(virt_store_engine::StdFs),
+                dir,
+                options(true),
             )
+            .bucket("")?)
         })?;
     }
     Ok(Samples { nanos, syncs: None })

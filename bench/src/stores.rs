@@ -8,11 +8,11 @@
 
 use crate::native::{options, Sqlite};
 use anyhow::{Context, Result};
-use virt_store_engine::Store;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use virt_store_engine::Store;
 
 /// Bytes of each preset value.
 pub const PRESET_VALUE: usize = 100;
@@ -215,7 +215,10 @@ fn read_manifest(dir: &Path) -> Option<usize> {
 }
 
 fn write_manifest(dir: &Path, extra: usize) -> Result<()> {
-    let text = format!("{}\nextra {extra}\n", virt_store_engine::FORMAT_MARKER.trim_end());
+    let text = format!(
+        "{}\nextra {extra}\n",
+        virt_store_engine::FORMAT_MARKER.trim_end()
+    );
     std::fs::write(dir.join("manifest"), text)
         .with_context(|| format!("cannot write `{}`", dir.join("manifest").display()))
 }

@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use proptest::prelude::*;
 use virt_store_engine::internals::{decode, encode};
 use virt_store_engine::{Durability, Options, ProblemKind, Store};
-use proptest::prelude::*;
 
 proptest! {
     #[test]

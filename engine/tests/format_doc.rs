@@ -28,9 +28,18 @@ fn format_document_states_the_constants_of_the_code() {
             "0       4     magic \"{}\"",
             std::str::from_utf8(&virt_store_engine::internals::MAGIC).unwrap()
         ),
-        format!("{}      K     key (UTF-8)", virt_store_engine::internals::HEADER_LEN),
-        format!("older than {} minutes", virt_store_engine::SWEEP_AGE.as_secs() / 60),
-        format!("by one set or increment in {}", virt_store_engine::SWEEP_ONE_IN),
+        format!(
+            "{}      K     key (UTF-8)",
+            virt_store_engine::internals::HEADER_LEN
+        ),
+        format!(
+            "older than {} minutes",
+            virt_store_engine::SWEEP_AGE.as_secs() / 60
+        ),
+        format!(
+            "by one set or increment in {}",
+            virt_store_engine::SWEEP_ONE_IN
+        ),
         format!("      {}/ ", virt_store_engine::LOST_AND_FOUND_DIR),
     ];
     for fact in &facts {

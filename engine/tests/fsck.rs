@@ -128,7 +128,11 @@ fn a_missing_value_and_a_value_of_another_key_are_repaired() {
     fs::remove_file(file(&key_dir(dir.path(), "a"), "val.")).unwrap();
     // `b`'s value file replaced by one that holds the key `x`.
     let b_value = file(&key_dir(dir.path(), "b"), "val.");
-    fs::write(&b_value, virt_store_engine::internals::encode("x", b"intruder")).unwrap();
+    fs::write(
+        &b_value,
+        virt_store_engine::internals::encode("x", b"intruder"),
+    )
+    .unwrap();
 
     let kinds: Vec<ProblemKind> = store
         .fsck(false)
@@ -251,7 +255,11 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
     let stale = kd.join(format!("val.{:016x}.00000000000000aa", seq));
     let in_flight = kd.join(format!("val.{:016x}.00000000000000bb", seq + 1));
     fs::write(&stale, virt_store_engine::internals::encode("a", b"stale")).unwrap();
-    fs::write(&in_flight, virt_store_engine::internals::encode("a", b"next")).unwrap();
+    fs::write(
+        &in_flight,
+        virt_store_engine::internals::encode("a", b"next"),
+    )
+    .unwrap();
 
     assert_eq!(bucket.stats().unwrap().temps, 2);
     let report = store.fsck(false).unwrap();

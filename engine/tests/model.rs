@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use virt_store_engine::{Bucket, Durability, Options, Store};
 use proptest::prelude::*;
+use virt_store_engine::{Bucket, Durability, Options, Store};
 
 /// Keys that stress the encoding: separators, dots, NUL, case, NFC/NFD, empty, long.
 fn key_pool() -> Vec<String> {
@@ -158,7 +158,8 @@ fn run(ops: Vec<Op>, durability: Durability) -> Result<(), TestCaseError> {
                         model.insert(keys[k].clone(), (n + delta).to_string().into_bytes());
                     }
                     Some(None) => {
-                        let not_a_number = matches!(result, Err(virt_store_engine::Error::NotANumber { .. }));
+                        let not_a_number =
+                            matches!(result, Err(virt_store_engine::Error::NotANumber { .. }));
                         prop_assert!(not_a_number, "increment of a non-number: {:?}", result);
                     }
                 }

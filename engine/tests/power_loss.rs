@@ -13,8 +13,8 @@ mod sim;
 
 use std::sync::Arc;
 
-use virt_store_engine::{Bucket, Durability, Options, Store};
 use sim::{Loss, SimFs};
+use virt_store_engine::{Bucket, Durability, Options, Store};
 
 /// The store's directory: the simulated filesystem's root, as a `--dir` preopen would be.
 const ROOT: &str = "/sim";

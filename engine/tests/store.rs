@@ -50,7 +50,11 @@ fn a_missing_root_is_an_error_naming_it() {
 #[test]
 fn a_foreign_marker_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(virt_store_engine::FORMAT_FILE), "something else\n").unwrap();
+    fs::write(
+        dir.path().join(virt_store_engine::FORMAT_FILE),
+        "something else\n",
+    )
+    .unwrap();
     let err = Store::open(dir.path(), Options::default()).unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
 }
@@ -70,10 +74,18 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
     assert!(matches!(err, Error::RootMissing { .. }), "{err:?}");
 
     let foreign = tempfile::tempdir().unwrap();
-    fs::write(foreign.path().join(virt_store_engine::FORMAT_FILE), "something else\n").unwrap();
-    let err = Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), foreign.path(), options)
-        .bucket("")
-        .unwrap_err();
+    fs::write(
+        foreign.path().join(virt_store_engine::FORMAT_FILE),
+        "something else\n",
+    )
+    .unwrap();
+    let err = Store::open_deferred(
+        std::sync::Arc::new(virt_store_engine::StdFs),
+        foreign.path(),
+        options,
+    )
+    .bucket("")
+    .unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
     assert!(
         !foreign.path().join("buckets").exists(),
@@ -81,7 +93,11 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
     );
 
     let empty = tempfile::tempdir().unwrap();
-    let store = Store::open_deferred(std::sync::Arc::new(virt_store_engine::StdFs), empty.path(), options);
+    let store = Store::open_deferred(
+        std::sync::Arc::new(virt_store_engine::StdFs),
+        empty.path(),
+        options,
+    );
     assert!(
         !empty.path().join(virt_store_engine::FORMAT_FILE).exists(),
         "making the handle touches nothing"

@@ -36,8 +36,8 @@ mod wasi_fs;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use virt_store_engine::{Durability, FileSystem, Options, StdFs, Store};
 use versions::{Bucket, Cas};
+use virt_store_engine::{Durability, FileSystem, Options, StdFs, Store};
 
 /// Where the store lives when `VIRT_STORE_DIR` is not set.
 const DEFAULT_DIR: &str = "/data";

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 
 /// A Valkey backend operation failed; the message names the server or key and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +23,7 @@ pub enum Error {
     },
     /// A bucket identifier outside the engine's allowlist.
     #[error(transparent)]
-    InvalidBucket(engine::Error),
+    InvalidBucket(virt_store_engine::Error),
     /// A key longer than [`MAX_KEY_BYTES`].
     #[error("key {key} of {len} bytes is longer than the limit of {MAX_KEY_BYTES} bytes")]
     KeyTooLong {

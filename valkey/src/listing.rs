@@ -7,7 +7,7 @@
 //! A key present for the whole listing lies either at or before every cursor, or after it, and is
 //! listed exactly once; keys written or deleted meanwhile may or may not appear.
 
-use engine::limits::{MAX_KEY_BYTES, MAX_PAGE_BYTES, MAX_PAGE_KEYS};
+use virt_store_engine::limits::{MAX_KEY_BYTES, MAX_PAGE_BYTES, MAX_PAGE_KEYS};
 
 use crate::bucket::Bucket;
 use crate::error::{Error, Result};

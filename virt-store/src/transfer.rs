@@ -14,12 +14,12 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use virt_store_engine::Store;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use thiserror::Error;
+use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::Store;
 
 /// An error exporting or importing a store.
 #[derive(Debug, Error)]
@@ -111,7 +111,9 @@ pub fn export_json_lines(
 }
 
 /// Every key of `bucket`, sorted by bytes, read page by page.
-pub fn all_keys(bucket: &virt_store_engine::Bucket) -> Result<Vec<String>, virt_store_engine::Error> {
+pub fn all_keys(
+    bucket: &virt_store_engine::Bucket,
+) -> Result<Vec<String>, virt_store_engine::Error> {
     let mut keys = Vec::new();
     let mut cursor = None;
     loop {

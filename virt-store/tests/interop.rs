@@ -396,7 +396,10 @@ fn rust_counter_on_jco_and_wasmtime_share_a_store() {
 fn rust_std_fs_app_on_jco_cannot_reach_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let composed = dir.path().join("hidden_store.kv.wasm");
-    plug(Path::new(virt_store_harness::artifacts::HIDDEN_STORE), &composed);
+    plug(
+        Path::new(virt_store_harness::artifacts::HIDDEN_STORE),
+        &composed,
+    );
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let public = public_dir(dir.path());

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use virt_store_valkey::{Bucket, CasVersion, Error, Options, Store};
 
 use crate::server::{Kind, Server};

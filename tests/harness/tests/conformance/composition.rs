@@ -1,7 +1,7 @@
 //! What plugging produces, and what it refuses.
 
-use virt_store_harness::artifacts::PROGRAMS;
 use virt_store::{imports, is_keyvalue, plug, PlugError};
+use virt_store_harness::artifacts::PROGRAMS;
 
 #[test]
 fn every_composed_program_imports_filesystem_and_no_keyvalue() {

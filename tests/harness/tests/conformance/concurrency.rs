@@ -1,8 +1,8 @@
 //! Many instances at once on one store directory, one thread each: no lost updates.
 
-use virt_store_harness::run_ok;
 use std::path::Path;
 use tempfile::TempDir;
+use virt_store_harness::run_ok;
 
 /// Runs `work(i)` for `i` in `0..threads`, each on its own thread, and waits for all.
 fn on_threads(threads: usize, work: impl Fn(usize) + Sync) {

@@ -71,8 +71,14 @@ fn embedded_wasmtime_hides_the_store_and_a_second_preopen_of_it() {
         (dirs.data.as_path(), "/alias"),
     ];
     for run in 1..=2 {
-        let output =
-            virt_store_harness::run_with_dirs("hidden_store", &dirs.data, &extra, &dirs.args(), &[]).unwrap();
+        let output = virt_store_harness::run_with_dirs(
+            "hidden_store",
+            &dirs.data,
+            &extra,
+            &dirs.args(),
+            &[],
+        )
+        .unwrap();
         assert_eq!(output.status, 0, "{output}");
         assert!(output.stdout.contains("hidden /alias: list: "), "{output}");
         assert!(

@@ -63,7 +63,8 @@ fn apply(model: &mut Model, op: &str) {
 
 /// The store as the host reads it, in the model's terms.
 fn read(data: &Path) -> Model {
-    let store = virt_store_engine::Store::open(data, virt_store_engine::Options::default()).unwrap();
+    let store =
+        virt_store_engine::Store::open(data, virt_store_engine::Options::default()).unwrap();
     let bucket = store.bucket("").unwrap();
     let mut model = Model::default();
     for key in REGISTERS {
@@ -139,7 +140,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let composed = dir.path().join("kill_workload.kv.wasm");
-    std::fs::write(&composed, &*virt_store_harness::composed("kill_workload").unwrap()).unwrap();
+    std::fs::write(
+        &composed,
+        &*virt_store_harness::composed("kill_workload").unwrap(),
+    )
+    .unwrap();
     let mut rng = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

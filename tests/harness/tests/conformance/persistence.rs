@@ -1,8 +1,8 @@
 //! Data outlives the instance that wrote it, and lives in the host directory.
 
-use virt_store_harness::run_ok;
 use std::path::Path;
 use tempfile::TempDir;
+use virt_store_harness::run_ok;
 
 /// What `kv_get` prints for a key that is absent.
 const NONE: &str = "<none>";

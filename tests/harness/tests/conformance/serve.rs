@@ -268,7 +268,8 @@ fn http_counter_under_wasmtime_serve_loses_no_hit() {
     drop(server);
 
     // On disk, where the host's tools and the next server find it.
-    let store = virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
+    let store =
+        virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
     let hits = store.bucket("").unwrap().get("hits").unwrap();
     assert_eq!(hits.as_deref(), Some(total.to_string().as_bytes()));
 }

@@ -72,7 +72,8 @@ fn wasmtime_scenario_runs_on_the_wasmtime_cli() {
 
     // What the scenario wrote is on disk, where the next run (on any host) finds it: its
     // `increment(atomics_key, 1)` over the preset 5.
-    let store = virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
+    let store =
+        virt_store_engine::Store::open(&data, virt_store_engine::Options::default()).unwrap();
     let counter = store.bucket("").unwrap().get("atomics_key").unwrap();
     assert_eq!(counter.as_deref(), Some(&b"6"[..]));
 }

@@ -4,10 +4,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use virt_store_engine::{Options, Store};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use virt_store_engine::{Options, Store};
 
 /// `--data`: the store's directory, for the store tools and `run`.
 #[derive(Args)]
