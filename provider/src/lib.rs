@@ -33,11 +33,10 @@ mod preopens;
 mod versions;
 mod wasi_fs;
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use versions::{Bucket, Cas};
-use virt_store_engine::{Durability, FileSystem, Options, StdFs, Store};
+use virt_store_engine::{Durability, FileSystem, Options, Store};
 
 /// Where the store lives when `VIRT_STORE_DIR` is not set.
 const DEFAULT_DIR: &str = "/data";
@@ -84,9 +83,9 @@ fn store() -> Result<&'static Store, Failure> {
             return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default) or `off`")))
         }
     };
-    let fs: Arc<dyn FileSystem> = match wasi_fs::WasiFs::for_root(Path::new(&dir)) {
+    let fs: Arc<dyn FileSystem> = match wasi_fs::WasiFs::for_root(&dir) {
         Some(fs) => Arc::new(fs),
-        None => Arc::new(StdFs),
+        None => Arc::new(wasi_fs::NoPreopen),
     };
     // The format is checked when a bucket is created: opening an existing one costs one `stat`.
     let store = Store::open_deferred(fs, dir, Options { durability });

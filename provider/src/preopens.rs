@@ -56,6 +56,30 @@ fn visible(preopens: Vec<(Descriptor, String)>, store: &str) -> Vec<(Descriptor,
     shown
 }
 
+/// The preopen that holds the store's directory `store`, as wasi-libc picks it for a path (the
+/// longest matching name, the last of equals), and the store's path inside it (empty when it is
+/// the preopen itself). The provider's own file calls (`wasi_fs.rs`) go through this preopen.
+pub(crate) fn holder(names: &[&str], store: &str) -> Option<(usize, String)> {
+    let absolute = absolute(store);
+    let target = strip_leading(&absolute);
+    let len = holder_len(names, target)?;
+    let index = names.iter().rposition(|name| {
+        strip_prefixes(name).len() == len && prefix_matches(strip_prefixes(name), target)
+    })?;
+    let inside = target[len..].trim_matches('/').to_owned();
+    Some((index, inside))
+}
+
+/// The length of the longest preopen prefix (as wasi-libc registers names) matching `target`.
+fn holder_len(names: &[&str], target: &str) -> Option<usize> {
+    names
+        .iter()
+        .map(|name| strip_prefixes(name))
+        .filter(|prefix| prefix_matches(prefix, target))
+        .map(str::len)
+        .max()
+}
+
 /// For each preopen name, whether its name alone says it reaches the store's directory `store`.
 fn hidden_by_name(names: &[&str], store: &str) -> Vec<bool> {
     let absolute = absolute(store);
@@ -63,11 +87,7 @@ fn hidden_by_name(names: &[&str], store: &str) -> Vec<bool> {
     let prefixes: Vec<&str> = names.iter().map(|name| strip_prefixes(name)).collect();
     // wasi-libc's choice: the longest matching prefix (and, among equals, the last; all of them
     // are hidden here).
-    let holder = prefixes
-        .iter()
-        .filter(|prefix| prefix_matches(prefix, target))
-        .map(|prefix| prefix.len())
-        .max();
+    let holder = holder_len(names, target);
     prefixes
         .iter()
         .map(|prefix| {

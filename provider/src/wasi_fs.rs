@@ -11,9 +11,10 @@
 //!
 //! The preopen is chosen once, as wasi-libc would choose it for this component (whose working
 //! directory is `/` and never changes): the one with the longest name that is a prefix of the
-//! store's directory. When that is not clear-cut (a preopen with a relative name, two with the
-//! same name, a `..` in the path), the store is opened on `virt_store_engine::StdFs` instead, and wasi-libc
-//! resolves every call.
+//! store's directory, the last of equals, `.` included (`preopens::holder`, which also decides
+//! what the app does not see). With no preopen there, every call fails as a missing directory
+//! would ([`NoPreopen`]), which the engine reports as a missing store directory. The provider
+//! makes no file call through wasi-libc, so none of its file code is linked in.
 
 use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
@@ -46,39 +47,17 @@ pub struct WasiFs {
 }
 
 impl WasiFs {
-    /// The filesystem for a store at `root`, or `None` when the preopen that holds it is not
-    /// clear-cut.
-    pub fn for_root(root: &Path) -> Option<WasiFs> {
-        let wanted = normal_components(root)?;
-        let mut best: Option<(Descriptor, usize)> = None;
-        let mut tie = false;
-        for (preopen, name) in get_directories() {
-            // A relative preopen name (`.`, as `wasmtime run --dir .` gives) is resolved by
-            // wasi-libc with rules of its own: leave such setups to it.
-            if !name.starts_with('/') {
-                return None;
-            }
-            let prefix = normal_components(Path::new(&name))?;
-            if !wanted.starts_with(&prefix) {
-                continue;
-            }
-            match &best {
-                Some((_, len)) if *len > prefix.len() => {}
-                Some((_, len)) if *len == prefix.len() => tie = true,
-                _ => {
-                    tie = false;
-                    best = Some((preopen, prefix.len()));
-                }
-            }
-        }
-        let (preopen, len) = best?;
-        if tie {
-            return None;
-        }
+    /// The filesystem for a store at `root`, on the preopen that holds it (chosen as wasi-libc
+    /// would choose it: `preopens::holder`), or `None` when no preopen does.
+    pub fn for_root(root: &str) -> Option<WasiFs> {
+        let mut preopens = get_directories();
+        let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
+        let (index, inside) = crate::preopens::holder(&names, root)?;
+        let (preopen, _) = preopens.swap_remove(index);
         Some(WasiFs {
-            root: root.to_path_buf(),
+            root: PathBuf::from(root),
             preopen,
-            inside: wanted[len..].join("/"),
+            inside,
         })
     }
 
@@ -320,20 +299,6 @@ impl WasiFs {
     }
 }
 
-/// The components of `path` as the guest resolves it (relative paths from `/`), or `None` when
-/// it has a `..`.
-fn normal_components(path: &Path) -> Option<Vec<String>> {
-    let mut names = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::Normal(name) => names.push(name.to_str()?.to_owned()),
-            Component::RootDir | Component::CurDir => {}
-            Component::ParentDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(names)
-}
-
 /// A `wasi:filesystem` error as the `io::Error` that `std::fs` would have given: the engine
 /// branches on the kinds.
 fn io_error(code: ErrorCode) -> io::Error {
@@ -352,4 +317,66 @@ fn io_error(code: ErrorCode) -> io::Error {
         _ => ErrorKind::Other,
     };
     io::Error::new(kind, format!("{kind} (wasi:filesystem `{}`)", code.name()))
+}
+
+/// The filesystem of a store under no preopen: every call finds nothing, so the store's first
+/// use reports its directory missing, with the fix.
+#[derive(Debug)]
+pub struct NoPreopen;
+
+impl NoPreopen {
+    fn missing<T>(path: &Path) -> io::Result<T> {
+        Err(io::Error::new(
+            ErrorKind::NotFound,
+            format!("no preopened directory holds `{}`", path.display()),
+        ))
+    }
+}
+
+impl FileSystem for NoPreopen {
+    fn read(&self, path: &Path, _limit: usize) -> io::Result<Vec<u8>> {
+        Self::missing(path)
+    }
+    fn write_new(&self, path: &Path, _bytes: &[u8], _sync: bool) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn rename(&self, from: &Path, _to: &Path) -> io::Result<()> {
+        Self::missing(from)
+    }
+    fn hard_link(&self, from: &Path, _to: &Path) -> io::Result<()> {
+        Self::missing(from)
+    }
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        Self::missing(path)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<io::Result<String>>> {
+        Self::missing(dir)
+    }
+    fn kind(&self, path: &Path) -> io::Result<Kind> {
+        Self::missing(path)
+    }
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        Self::missing(path)
+    }
+    fn modified(&self, path: &Path) -> io::Result<SystemTime> {
+        Self::missing(path)
+    }
 }

@@ -426,9 +426,8 @@ fn run_exits_with_the_apps_code_and_passes_env_and_dirs() {
         "VIRT_STORE_DIR=/other/kv",
     ]);
     assert!(s.path("elsewhere/kv/virt-store-format").is_file());
-    // The provider resolves the store's preopen itself when that is clear-cut (the store may be
-    // the preopen itself), and leaves a relative preopen name such as `.` to wasi-libc: both ways
-    // keep the data.
+    // The provider resolves the store's preopen itself, as wasi-libc would: the store may be the
+    // preopen itself, or under a preopen with a relative name such as `.`; both keep the data.
     for (dir, env, marker) in [
         (
             "whole::/whole",
