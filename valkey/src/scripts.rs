@@ -7,8 +7,8 @@
 //! read back from the counter as decimal strings (`INCR`, then `GET`) and compared as strings.
 //!
 //! Layout: `KEYS[1]` is the bucket's key index (sorted set), `KEYS[2]` its version counter, and
-//! `KEYS[3..]` the entries (hashes with fields `val` and `ver`); `ARGV` carries the key names for
-//! the index and the values.
+//! `KEYS[3..]` the entries (hashes with fields `val` and `ver`); `ARGV` carries the keys' index
+//! members (hash prefix and key) and the values.
 
 /// `KEYS` = entries: each value, or nil.
 pub const GET: &str = r"
@@ -35,7 +35,7 @@ pub const READ: &str = r"
 return redis.call('HMGET', KEYS[1], 'ver', 'val')
 ";
 
-/// `KEYS` = index, counter, entries; `ARGV` = name, value for each entry. Each entry gets a fresh
+/// `KEYS` = index, counter, entries; `ARGV` = index member, value for each entry. Each entry gets a fresh
 /// version, and its name joins the index. Returns the number of entries set.
 pub const SET: &str = r"
 for i = 3, #KEYS do
@@ -47,7 +47,7 @@ end
 return #KEYS - 2
 ";
 
-/// `KEYS` = index, counter, entries; `ARGV` = the entries' names. An entry with a value becomes a
+/// `KEYS` = index, counter, entries; `ARGV` = the entries' index members. An entry with a value becomes a
 /// tombstone (its version alone, fresh), so that a version read before the delete never matches
 /// again; an absent entry is left as it is. Returns the number deleted.
 pub const DELETE: &str = r"
@@ -65,7 +65,7 @@ end
 return n
 ";
 
-/// `KEYS` = index, counter, entry; `ARGV` = name, expected version, value. Sets the value with a
+/// `KEYS` = index, counter, entry; `ARGV` = index member, expected version, value. Sets the value with a
 /// fresh version only if the entry's version (`0` if it never had one) is still the expected one.
 /// Returns 1 if it did, 0 if another write got there first.
 pub const SWAP: &str = r"
@@ -80,21 +80,33 @@ redis.call('ZADD', KEYS[1], 0, ARGV[1])
 return 1
 ";
 
-/// `KEYS` = index; `ARGV` = lower bound (`-`, or `(` and the last key listed), most keys, most key
-/// bytes. Returns `{more, keys}`: the names after the bound in byte order, stopping once the page
-/// holds the most keys or the most bytes; `more` is 1 if names are left after the page.
+/// `KEYS` = index; `ARGV` = lower bound (`-`, `(` and the last member listed, or `[` and a hash
+/// prefix), most keys, most key bytes, and how many leading characters make a position (0: the
+/// whole member). Returns `{more, members}`: the members after the bound in byte order, stopping
+/// once the page holds the most keys or the most bytes, but never between two members at the same
+/// position; `more` is 1 if members are left after the page.
 pub const LIST: &str = r"
 local limit = tonumber(ARGV[2])
 local max_bytes = tonumber(ARGV[3])
-local names = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, limit + 1)
+local width = tonumber(ARGV[4])
 local out = {}
 local bytes = 0
-for i = 1, #names do
-  if #out >= limit or bytes >= max_bytes then
-    return {1, out}
+local last = nil
+local bound = ARGV[1]
+while true do
+  local names = redis.call('ZRANGEBYLEX', KEYS[1], bound, '+', 'LIMIT', 0, limit + 1)
+  if #names == 0 then
+    return {0, out}
   end
-  out[#out + 1] = names[i]
-  bytes = bytes + #names[i]
+  for i = 1, #names do
+    local full = #out >= limit or bytes >= max_bytes
+    if full and (width == 0 or string.sub(names[i], 1, width) ~= string.sub(last, 1, width)) then
+      return {1, out}
+    end
+    out[#out + 1] = names[i]
+    bytes = bytes + #names[i]
+    last = names[i]
+  end
+  bound = '(' .. last
 end
-return {0, out}
 ";

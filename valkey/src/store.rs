@@ -85,6 +85,63 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The identifiers of the buckets that were ever written, sorted (`""` for the default one).
+    /// Found with `SCAN` (which may return a key twice: duplicates are dropped); for the host
+    /// tools, not for apps.
+    pub fn buckets(&self) -> Result<Vec<String>> {
+        let pattern = format!("{KEY_PREFIX}{{*}}:seq");
+        let mut cursor = b"0".to_vec();
+        let mut found = std::collections::BTreeSet::new();
+        loop {
+            let reply = self.shared.call(
+                "scan",
+                Kind::Read,
+                &[
+                    b"SCAN",
+                    &cursor,
+                    b"MATCH",
+                    pattern.as_bytes(),
+                    b"COUNT",
+                    b"1000",
+                ],
+            )?;
+            let bad = |reply: &Reply| self.shared.unexpected("scan", reply);
+            let Reply::Array(Some(parts)) = &reply else {
+                return Err(bad(&reply));
+            };
+            let [Reply::Bulk(Some(next)), Reply::Array(Some(names))] = &parts[..] else {
+                return Err(bad(&reply));
+            };
+            for name in names {
+                let Reply::Bulk(Some(name)) = name else {
+                    return Err(bad(name));
+                };
+                let tag = name
+                    .strip_prefix(format!("{KEY_PREFIX}{{").as_bytes())
+                    .and_then(|rest| rest.strip_suffix(b"}:seq"))
+                    .and_then(|tag| std::str::from_utf8(tag).ok());
+                match tag {
+                    Some(DEFAULT_BUCKET_TAG) => {
+                        found.insert(String::new());
+                    }
+                    // Only identifiers the engine accepts are buckets; anything else is not ours.
+                    Some(id)
+                        if !id.is_empty() && virt_store_engine::validate_bucket_id(id).is_ok() =>
+                    {
+                        found.insert(id.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+            if next.as_slice() == b"0" {
+                return Ok(found.into_iter().collect());
+            }
+            cursor = next.clone();
+        }
+    }
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Store({})", self.shared.url)
@@ -106,7 +163,11 @@ impl Shared {
         request.extend([&b"EVAL"[..], script.as_bytes(), numkeys.as_bytes()]);
         request.extend_from_slice(keys);
         request.extend_from_slice(args);
+        self.call(op, kind, &request)
+    }
 
+    /// Sends one command, reconnecting first if the last call failed.
+    pub(crate) fn call(&self, op: &'static str, kind: Kind, request: &[&[u8]]) -> Result<Reply> {
         // A poisoned lock only means another thread panicked mid-call; its connection is dropped.
         let mut guard = self.conn.lock().unwrap_or_else(|poisoned| {
             let mut guard = poisoned.into_inner();
@@ -117,7 +178,7 @@ impl Shared {
             Some(conn) => conn,
             None => guard.insert(Conn::open(&self.url, self.options.timeout)?),
         };
-        let result = conn.exchange(&self.url, self.options.timeout, op, &request);
+        let result = conn.exchange(&self.url, self.options.timeout, op, request);
         match result {
             Ok(Reply::Error(message)) => Err(Error::Server {
                 url: self.url.to_string(),

@@ -13,8 +13,9 @@ pub struct Check {
     pub keyvalue_versions: Vec<String>,
     /// The `wasi:keyvalue` versions the provider exports, sorted.
     pub provided_versions: Vec<String>,
-    /// The application's `wasi:filesystem/preopens` imports: plugging wires them to the
-    /// provider, which hides the store's directory from the app (empty: the app opens no files).
+    /// The application's `wasi:filesystem/preopens` imports that plugging wires to the provider,
+    /// which hides the store's directory from the app (empty: the app opens no files, or the
+    /// provider keeps its store elsewhere and leaves them to the host).
     pub preopens: Vec<String>,
     /// The imports of the composed component, grouped, or why plugging fails.
     pub plugged: Result<Vec<Package>, PlugError>,
@@ -41,9 +42,10 @@ pub fn check(app: &[u8], provider: &[u8]) -> Result<Check, ImportsError> {
             .map(|names| group(&names))
             .map_err(|e| PlugError::Invalid { source: e.into() })
     });
+    let hides = exports(provider)?.iter().any(|i| is_preopens(i));
     let preopens = app_imports
         .iter()
-        .filter(|i| is_preopens(i))
+        .filter(|i| hides && is_preopens(i))
         .cloned()
         .collect();
     Ok(Check {

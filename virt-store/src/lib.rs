@@ -27,6 +27,12 @@
 /// `wasi:filesystem/preopens@0.2.4`: the host's preopens without the store's directory, for the app.
 pub const PROVIDER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/provider.wasm"));
 
+/// The Valkey provider component, built from `provider-valkey/` by `build.rs`: the same
+/// `wasi:keyvalue` exports as [`PROVIDER`], over a Valkey or Redis server that it reaches through
+/// `wasi:sockets` (`VIRT_STORE_URL`); it imports no `wasi:filesystem` and exports no preopens.
+pub const PROVIDER_VALKEY: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/provider_valkey.wasm"));
+
 mod check;
 mod imports;
 mod plug;
@@ -34,6 +40,7 @@ mod plug;
 mod run;
 mod spin;
 mod store_dir;
+mod stores;
 mod transfer;
 
 pub use check::{check, Check, Package};
@@ -45,4 +52,5 @@ pub use run::{
     TRAP_EXIT_CODE,
 };
 pub use store_dir::{check_preopens, StoreDirError};
+pub use stores::{AnyBucket, AnyStore, StoreError};
 pub use transfer::{all_keys, export_json_lines, import_json_lines, Summary, TransferError};

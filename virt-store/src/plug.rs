@@ -83,7 +83,8 @@ pub enum PlugError {
 /// interfaces the provider satisfied. The provider's `wasi:filesystem/preopens` is the host's
 /// without the store's directory, so the app cannot reach the store's files. Fails when `app`
 /// imports no `wasi:keyvalue` interface, when any of them would stay an import of the output,
-/// when its `wasi:filesystem/preopens` would not be wired to the provider, or when `app` imports
+/// when its `wasi:filesystem/preopens` would not be wired to a provider that keeps its store in
+/// files, or when `app` imports
 /// Spin's variant of `wasi:keyvalue/batch@0.2.0-draft2` and `provider` exports another.
 pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
     let app_imports = imports(app).map_err(|e| PlugError::App { source: e.into() })?;
@@ -132,14 +133,19 @@ pub fn plug(app: &[u8], provider: &[u8]) -> Result<Vec<u8>, PlugError> {
         Err(e) => return Err(PlugError::Compose { source: e.into() }),
     }
     // The provider's imports of preopens are the host's, so the output's import list cannot
-    // tell whether the app's was wired: the graph can.
+    // tell whether the app's was wired: the graph can. A provider that opens no files (the
+    // Valkey one) has no directory to hide, and the app keeps the host's preopens.
+    let provider_opens_files = imports(provider)
+        .map_err(|e| PlugError::Provider { source: e.into() })?
+        .iter()
+        .any(|i| i.starts_with("wasi:filesystem/"));
     let wired = arguments_of(&graph, app_id);
     let unwired: Vec<String> = app_imports
         .iter()
         .filter(|i| is_preopens(i) && !wired.contains(i))
         .cloned()
         .collect();
-    if !unwired.is_empty() {
+    if provider_opens_files && !unwired.is_empty() {
         return Err(PlugError::PreopensUnwired { unwired, offered });
     }
     let composed = graph
@@ -267,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn wires_preopens_of_another_patch_version_and_refuses_to_leave_them_to_the_host() {
+    fn wires_preopens_of_another_patch_version_and_refuses_to_leave_a_file_store_visible() {
         let app = app(&[
             "wasi:keyvalue/store@0.2.0-draft3",
             "wasi:filesystem/preopens@0.2.9",
@@ -284,7 +290,16 @@ mod tests {
         let composed = plug(&app, &hiding).unwrap();
         assert!(imports(&composed).unwrap().is_empty());
 
-        let err = plug(&app, &provider()).unwrap_err();
+        // A provider with its store in files, which does not hide it.
+        let files = wat::parse_str(
+            r#"(component
+                (import "wasi:filesystem/types@0.2.4" (instance))
+                (instance $store)
+                (export "wasi:keyvalue/store@0.2.0-draft3" (instance $store))
+            )"#,
+        )
+        .unwrap();
+        let err = plug(&app, &files).unwrap_err();
         match &err {
             PlugError::PreopensUnwired { unwired, .. } => {
                 assert_eq!(unwired, &["wasi:filesystem/preopens@0.2.9"]);
@@ -295,6 +310,14 @@ mod tests {
             err.to_string()
                 .contains("so the app would see the store's directory"),
             "{err}"
+        );
+
+        // A provider that opens no files (the Valkey one) has nothing to hide: the app keeps the
+        // host's preopens.
+        let composed = plug(&app, &provider()).unwrap();
+        assert_eq!(
+            imports(&composed).unwrap(),
+            vec!["wasi:filesystem/preopens@0.2.9"]
         );
     }
 

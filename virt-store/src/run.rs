@@ -1,11 +1,13 @@
 //! Running a command component (`wasi:cli/run`) on an embedded wasmtime.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Cache, CacheConfig, Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// The exit status reported for a guest that trapped: what a process killed by `SIGABRT` reports,
@@ -161,6 +163,20 @@ impl Program {
                     source: e.into_boxed_dyn_error(),
                 })?;
         }
+        if !config.tcp.is_empty() {
+            let allowed = config.tcp.clone();
+            // A connect first binds the socket to the wildcard address, port 0 (an implicit
+            // bind): that is allowed; an explicit bind elsewhere, a listen, UDP are not.
+            wasi.allow_tcp(true).socket_addr_check(move |addr, usage| {
+                let ok = match usage {
+                    SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                    _ => false,
+                };
+                Box::pin(async move { ok })
+            });
+        }
+        wasi.allow_ip_name_lookup(config.name_lookup);
         let captured = config.capture.then(|| {
             let stdout = MemoryOutputPipe::new(CAPTURE_LIMIT);
             let stderr = MemoryOutputPipe::new(CAPTURE_LIMIT);
@@ -227,6 +243,8 @@ pub struct RunConfig {
     args: Vec<String>,
     env: Vec<(String, String)>,
     dirs: Vec<Preopen>,
+    tcp: Vec<SocketAddr>,
+    name_lookup: bool,
     capture: bool,
 }
 
@@ -238,6 +256,8 @@ impl RunConfig {
             args: vec![program.into()],
             env: Vec::new(),
             dirs: Vec::new(),
+            tcp: Vec::new(),
+            name_lookup: false,
             capture: false,
         }
     }
@@ -267,6 +287,20 @@ impl RunConfig {
             guest: guest.into(),
             access,
         });
+        self
+    }
+
+    /// Lets the guest open TCP connections to `addrs`, and to nothing else: no listening, no
+    /// UDP, no other address (by default the guest has no network at all).
+    pub fn tcp_to(mut self, addrs: impl IntoIterator<Item = SocketAddr>) -> Self {
+        self.tcp.extend(addrs);
+        self
+    }
+
+    /// Lets the guest resolve host names (`wasi:sockets/ip-name-lookup`), which a
+    /// `redis://NAME:PORT` URL needs; off by default.
+    pub fn name_lookup(mut self, allow: bool) -> Self {
+        self.name_lookup = allow;
         self
     }
 

@@ -12,6 +12,7 @@
 //! field order, blank lines allowed), checks all of them against the engine's limits before it
 //! writes anything, then writes each bucket with `set-many` calls.
 
+use crate::stores::{AnyBucket, AnyStore, StoreError};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -19,14 +20,13 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use thiserror::Error;
 use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use virt_store_engine::Store;
 
 /// An error exporting or importing a store.
 #[derive(Debug, Error)]
 pub enum TransferError {
     /// The store failed.
     #[error(transparent)]
-    Engine(#[from] virt_store_engine::Error),
+    Store(#[from] StoreError),
     /// A bucket asked for by name is not in the store.
     #[error("there is no bucket `{id}` in the store; `virt-store inspect` lists the buckets")]
     NoSuchBucket {
@@ -62,7 +62,7 @@ pub struct Summary {
 ///
 /// A key deleted between listing and reading is left out.
 pub fn export_json_lines(
-    store: &Store,
+    store: &AnyStore,
     buckets: Option<&[String]>,
     out: &mut impl Write,
 ) -> Result<Summary, TransferError> {
@@ -111,15 +111,13 @@ pub fn export_json_lines(
 }
 
 /// Every key of `bucket`, sorted by bytes, read page by page.
-pub fn all_keys(
-    bucket: &virt_store_engine::Bucket,
-) -> Result<Vec<String>, virt_store_engine::Error> {
+pub fn all_keys(bucket: &AnyBucket) -> Result<Vec<String>, StoreError> {
     let mut keys = Vec::new();
     let mut cursor = None;
     loop {
-        let page = bucket.list_keys(cursor.as_deref())?;
-        keys.extend(page.keys);
-        match page.cursor {
+        let (page, next) = bucket.list_keys(cursor.as_deref())?;
+        keys.extend(page);
+        match next {
             Some(next) => cursor = Some(next),
             None => break,
         }
@@ -133,7 +131,7 @@ pub fn all_keys(
 /// The whole input is read and checked first: a bad line is an error naming it, and then nothing
 /// is written. A key that appears twice takes its last value.
 pub fn import_json_lines(
-    store: &Store,
+    store: &AnyStore,
     input: &mut impl BufRead,
 ) -> Result<Summary, TransferError> {
     let mut buckets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
@@ -247,13 +245,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn store() -> (tempfile::TempDir, Store) {
+    fn store() -> (tempfile::TempDir, AnyStore) {
         let dir = tempfile::tempdir().unwrap();
         let options = virt_store_engine::Options {
             durability: virt_store_engine::Durability::NoSync,
         };
-        let store = Store::open(dir.path(), options).unwrap();
-        (dir, store)
+        let store = virt_store_engine::Store::open(dir.path(), options).unwrap();
+        (dir, AnyStore::Dir(store))
     }
 
     #[test]

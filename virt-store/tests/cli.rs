@@ -316,7 +316,7 @@ fn check_and_plug_say_the_store_is_hidden_from_an_app_that_opens_files() {
 }
 
 #[test]
-fn plug_refuses_to_leave_an_apps_preopens_to_the_host() {
+fn plug_refuses_to_leave_an_apps_preopens_to_the_host_beside_a_file_store() {
     let s = Scratch::new();
     let app = s.wat(
         "app.wasm",
@@ -324,10 +324,11 @@ fn plug_refuses_to_leave_an_apps_preopens_to_the_host() {
             (import "wasi:keyvalue/store@0.2.0-draft3" (instance))
             (import "wasi:filesystem/preopens@0.2.9" (instance)))"#,
     );
-    // A provider that serves the store but does not hide it.
+    // A provider that keeps its store in files but does not hide them.
     let provider = s.wat(
         "provider.wasm",
         r#"(component
+            (import "wasi:filesystem/types@0.2.4" (instance))
             (instance $store)
             (export "wasi:keyvalue/store@0.2.0-draft3" (instance $store)))"#,
     );

@@ -8,7 +8,7 @@ use std::time::Duration;
 use virt_store_valkey::{Error, Options, Store};
 
 use crate::ops::open;
-use crate::server::{Kind, Server};
+use virt_store_test_servers::{Kind, Server};
 
 pub fn concurrent_increments(kind: Kind) {
     let server = Server::start(kind);

@@ -6,17 +6,16 @@ mod faults;
 mod listing;
 mod network;
 mod ops;
-mod server;
 mod wasm;
 
 /// One `#[test]` per scenario and server kind.
 macro_rules! on_each_server {
     ($($module:ident :: $scenario:ident),* $(,)?) => {
         mod valkey {
-            $(#[test] fn $scenario() { crate::$module::$scenario(crate::server::Kind::Valkey) })*
+            $(#[test] fn $scenario() { crate::$module::$scenario(virt_store_test_servers::Kind::Valkey) })*
         }
         mod redis {
-            $(#[test] fn $scenario() { crate::$module::$scenario(crate::server::Kind::Redis) })*
+            $(#[test] fn $scenario() { crate::$module::$scenario(virt_store_test_servers::Kind::Redis) })*
         }
     };
 }

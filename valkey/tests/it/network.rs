@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use virt_store_valkey::{Error, Options, Store};
 
-use crate::server::free_port;
+use virt_store_test_servers::free_port;
 
 const SHORT: Options = Options {
     timeout: Duration::from_millis(500),

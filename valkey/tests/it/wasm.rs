@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::server::{Kind, Server};
+use virt_store_test_servers::{Kind, Server};
 
 /// Builds `examples/smoke.rs` for wasm32-wasip2 in a target directory of its own (the outer
 /// cargo holds the lock of the shared one) and returns the module.
@@ -52,7 +52,7 @@ fn runs_on_wasmtime_over_wasi_sockets() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
     assert!(
-        stdout.contains("increment 2, keys [\"big\", \"n\"]"),
+        stdout.contains("increment 2, keys [\"n\", \"big\"]"),
         "{stdout}"
     );
     assert!(stdout.contains("no reply from"), "{stdout}");
@@ -75,7 +75,7 @@ fn runs_on_wasmtime_over_wasi_sockets() {
     );
 
     // A closed port is refused at once (a plain connect: `connect_timeout` says Ok there).
-    let closed = crate::server::free_port();
+    let closed = virt_store_test_servers::free_port();
     let out = Command::new("wasmtime")
         .args(["run", "-S", "inherit-network"])
         .arg(&module)

@@ -1,27 +1,53 @@
 //! The subcommands that work on components: `plug`, `provider`, `check` and `run`.
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use virt_store::{Package, PROVIDER};
+use virt_store::{Package, PROVIDER, PROVIDER_VALKEY};
 
-/// `--provider`, for the commands that plug a provider or check an app against one.
+/// Which provider built into virt-store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// The store in a directory the runtime preopens (`VIRT_STORE_DIR`, default `/data`).
+    Fs,
+    /// The store on a Valkey or Redis server, over wasi:sockets (`VIRT_STORE_URL`).
+    Valkey,
+}
+
+impl Backend {
+    pub(crate) fn component(self) -> &'static [u8] {
+        match self {
+            Backend::Fs => PROVIDER,
+            Backend::Valkey => PROVIDER_VALKEY,
+        }
+    }
+}
+
+/// `--backend` or `--provider`, for the commands that plug a provider or check an app against one.
 #[derive(Args)]
 pub struct ProviderArg {
-    /// Use this provider component instead of the one built into virt-store.
-    #[arg(long = "provider", value_name = "PROVIDER.wasm")]
-    path: Option<PathBuf>,
+    /// Use this provider component instead of one built into virt-store.
+    #[arg(
+        long = "provider",
+        value_name = "PROVIDER.wasm",
+        conflicts_with = "backend"
+    )]
+    pub(crate) path: Option<PathBuf>,
+    /// Which provider built into virt-store: `fs` keeps the store in a directory, `valkey` on a
+    /// Valkey or Redis server.
+    #[arg(long, value_enum, default_value = "fs")]
+    pub(crate) backend: Backend,
 }
 
 impl ProviderArg {
-    /// The file given, else the provider built in.
+    /// The file given, else the provider built in for the backend.
     pub(crate) fn bytes(&self) -> Result<Cow<'static, [u8]>> {
         Ok(match &self.path {
             Some(path) => Cow::Owned(read(path, "provider")?),
-            None => Cow::Borrowed(PROVIDER),
+            None => Cow::Borrowed(self.backend.component()),
         })
     }
 }
@@ -43,7 +69,8 @@ impl PlugCommand {
         let output = self.output.as_deref();
         let out = Output::new(output, "the composed component")?;
         let app_bytes = read(&self.app, "app")?;
-        let composed = plugged(&self.app, &app_bytes, &self.provider.bytes()?)?;
+        let provider = self.provider.bytes()?;
+        let composed = plugged(&self.app, &app_bytes, &provider)?;
         let wired = virt_store::imports(&app_bytes)?
             .into_iter()
             .filter(|i| virt_store::is_keyvalue(i));
@@ -55,9 +82,13 @@ impl PlugCommand {
         for interface in wired {
             writeln!(report, "wired `{interface}`")?;
         }
+        // A provider with no files to hide (the Valkey one) leaves the app's preopens to the host.
+        let hides = virt_store::exports(&provider)?
+            .iter()
+            .any(|i| virt_store::is_preopens(i));
         if let Some(preopens) = virt_store::imports(&app_bytes)?
             .into_iter()
-            .find(|i| virt_store::is_preopens(i))
+            .find(|i| hides && virt_store::is_preopens(i))
         {
             writeln!(
                 report,
@@ -78,20 +109,24 @@ impl PlugCommand {
     }
 }
 
-/// Write the provider component built into virt-store (for `wac plug` and `wac compose`).
+/// Write a provider component built into virt-store (for `wac plug` and `wac compose`).
 #[derive(Args)]
 pub struct ProviderCommand {
     /// Where to write it (stdout if omitted, unless it is a terminal).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Which one: `fs` keeps the store in a directory, `valkey` on a Valkey or Redis server.
+    #[arg(long, value_enum, default_value = "fs")]
+    backend: Backend,
 }
 
 impl ProviderCommand {
     pub fn exec(self) -> Result<ExitCode> {
         let output = self.output.as_deref();
-        Output::new(output, "the provider component")?.write(PROVIDER)?;
+        let component = self.backend.component();
+        Output::new(output, "the provider component")?.write(component)?;
         if let Some(path) = output {
-            println!("wrote `{}` ({} KB)", path.display(), kb(PROVIDER.len()));
+            println!("wrote `{}` ({} KB)", path.display(), kb(component.len()));
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -147,6 +182,16 @@ impl CheckCommand {
                         "files: the store's directory is hidden from the app (`plug` wires its \
                          `{preopens}` to the provider, which leaves the store out)"
                     ),
+                    None if check
+                        .imports
+                        .iter()
+                        .any(|p| p.name.starts_with("wasi:filesystem@")) =>
+                    {
+                        println!(
+                        "files: the provider keeps no store in files, so the app's preopens are \
+                         the host's"
+                    )
+                    }
                     None => println!(
                         "files: the app imports no `wasi:filesystem/preopens`, so it opens no \
                          files, the store's included"

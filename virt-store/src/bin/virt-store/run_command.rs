@@ -1,11 +1,12 @@
 //! `virt-store run`: plug and run a command app on the embedded wasmtime (the `run` feature,
 //! on by default; without it the CLI compiles no runtime).
 
-use crate::components::{plugged, read, ProviderArg};
+use crate::components::{plugged, read, Backend, ProviderArg};
 use crate::store_tools::StoreDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use virt_store::{Access, RunConfig, Runtime, Status};
 
@@ -25,6 +26,10 @@ pub struct RunCommand {
     app: PathBuf,
     #[command(flatten)]
     store: StoreDir,
+    /// Keep the store on this Valkey or Redis server instead (`redis://HOST:PORT`): plugs the
+    /// Valkey provider, and lets the app's component connect to that address and nowhere else.
+    #[arg(long = "store", value_name = "URL", conflicts_with = "data")]
+    server: Option<String>,
     /// Also give the app a host directory, read-write, at a guest path (`./in::/in`); a bare
     /// `DIR` appears at the same path.
     #[arg(long = "dir", value_name = "HOST::GUEST", value_parser = parse_dir)]
@@ -41,6 +46,14 @@ pub struct RunCommand {
 
 impl RunCommand {
     pub fn exec(self) -> Result<ExitCode> {
+        if let Some(url) = self.server.clone() {
+            return self.exec_on_server(url);
+        }
+        if self.provider.backend == Backend::Valkey {
+            bail!(
+                "`--backend valkey` keeps the store on a server: pass `--store redis://HOST:PORT`"
+            );
+        }
         let (app, data) = (&self.app, &self.store.data);
         if let Some((host, _)) = self.dirs.iter().find(|(_, guest)| guest == GUEST_DATA_DIR) {
             bail!(
@@ -62,30 +75,70 @@ impl RunCommand {
             "virt-store: the store is in `{}` (at {GUEST_DATA_DIR} for the provider, hidden from the app)",
             data.display()
         );
-        let runtime = match code_cache() {
-            // A cache that cannot be set up costs a compile, not the run.
-            Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
-            None => Runtime::new()?,
-        };
-        let program = runtime
-            .compile(&composed)
-            .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
-        let mut config = RunConfig::new(app.display().to_string())
+        let config = RunConfig::new(app.display().to_string())
             .args(self.args)
             .dir(data, GUEST_DATA_DIR, Access::ReadWrite);
-        for (host, guest) in self.dirs {
-            config = config.dir(host, guest, Access::ReadWrite);
-        }
-        for (key, value) in self.envs {
-            config = config.env(key, value);
-        }
-        let outcome = program.run(&config)?;
-        if let Status::Trapped(trap) = &outcome.status {
-            eprintln!("error: `{}` trapped: {trap}", app.display());
-        }
-        // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
-        Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
+        run(app, &composed, config, self.dirs, self.envs)
     }
+
+    /// `run --store URL`: the Valkey provider, `VIRT_STORE_URL` set for it, and TCP to the
+    /// server's addresses only.
+    fn exec_on_server(self, url: String) -> Result<ExitCode> {
+        let app = &self.app;
+        let server = virt_store_valkey::ServerUrl::parse(&url)?;
+        let addrs: Vec<SocketAddr> = (server.host.as_str(), server.port)
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve the host of `{server}`"))?
+            .collect();
+        if let Some((key, _)) = self.envs.iter().find(|(key, _)| key == "VIRT_STORE_URL") {
+            bail!("`--env {key}=...` and `--store` both name the server; keep `--store`");
+        }
+        let app_bytes = read(app, "app")?;
+        let provider = match &self.provider.path {
+            Some(_) => self.provider.bytes()?,
+            None => Backend::Valkey.component().into(),
+        };
+        let composed = plugged(app, &app_bytes, &provider)?;
+        eprintln!("virt-store: the store is on `{server}`");
+        let config = RunConfig::new(app.display().to_string())
+            .args(self.args)
+            .env("VIRT_STORE_URL", url)
+            .tcp_to(addrs)
+            // A name (`localhost`) is resolved inside the component too.
+            .name_lookup(server.host.parse::<std::net::IpAddr>().is_err());
+        run(app, &composed, config, self.dirs, self.envs)
+    }
+}
+
+/// Compiles `composed` (cached) and runs it with `config` plus the app's own directories and
+/// environment; the exit code is the app's.
+fn run(
+    app: &Path,
+    composed: &[u8],
+    mut config: RunConfig,
+    dirs: Vec<(PathBuf, String)>,
+    envs: Vec<(String, String)>,
+) -> Result<ExitCode> {
+    let runtime = match code_cache() {
+        // A cache that cannot be set up costs a compile, not the run.
+        Some(dir) => Runtime::with_cache(dir).or_else(|_| Runtime::new())?,
+        None => Runtime::new()?,
+    };
+    let program = runtime
+        .compile(composed)
+        .with_context(|| format!("cannot compile `{}` with the provider", app.display()))?;
+    for (host, guest) in dirs {
+        config = config.dir(host, guest, Access::ReadWrite);
+    }
+    for (key, value) in envs {
+        config = config.env(key, value);
+    }
+    let outcome = program.run(&config)?;
+    if let Status::Trapped(trap) = &outcome.status {
+        eprintln!("error: `{}` trapped: {trap}", app.display());
+    }
+    // Exit codes are 0..=255 everywhere this runs; wasi:cli's exit carries at most that.
+    Ok(ExitCode::from(outcome.status.code().clamp(0, 255) as u8))
 }
 
 /// Parses `HOST::GUEST`, or a bare `DIR` that appears at the same path in the guest.

@@ -1,15 +1,17 @@
-//! The subcommands that work on a store directory natively, through the engine: `list`, `get`,
-//! `set`, `delete`, `export`, `import`, `inspect` and `fsck`. They use the same protocol as the
-//! provider, so they are safe while apps run on the same directory.
+//! The subcommands that work on a store natively: `list`, `get`, `set`, `delete`, `export`,
+//! `import` and `inspect`, on a directory (`--data`, through the engine) or a Valkey or Redis
+//! server (`--store redis://...`, through the Valkey backend); and `fsck`, on a directory. They
+//! use the same protocol as the providers, so they are safe while apps run on the same store.
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use virt_store::{AnyBucket, AnyStore};
 use virt_store_engine::{Options, Store};
 
-/// `--data`: the store's directory, for the store tools and `run`.
+/// `--data`: the store's directory, for `fsck` and `run`.
 #[derive(Args)]
 pub struct StoreDir {
     /// The store's directory.
@@ -38,38 +40,78 @@ impl StoreDir {
         }
         Ok(Store::open(data, Options::default())?)
     }
+}
 
-    fn open_or_create(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data).with_context(|| {
-            format!(
-                "cannot create the store directory `{}`",
-                self.data.display()
-            )
-        })?;
-        Ok(Store::open(&self.data, Options::default())?)
+/// `--data` or `--store`: a store directory, or a store on a Valkey or Redis server.
+#[derive(Args)]
+pub struct StoreArg {
+    #[command(flatten)]
+    dir: StoreDir,
+    /// A store on a Valkey or Redis server instead of a directory:
+    /// `redis://[user:password@]host[:port][/db]`, as the Valkey provider's `VIRT_STORE_URL`.
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    /// Opens a store that must exist already: reading commands never create one (a server is
+    /// always there; its buckets are checked by the commands).
+    fn existing(&self) -> Result<AnyStore> {
+        match &self.store {
+            Some(url) => Ok(AnyStore::Server(server(url)?)),
+            None => Ok(AnyStore::Dir(self.dir.existing()?)),
+        }
+    }
+
+    fn open_or_create(&self) -> Result<AnyStore> {
+        if let Some(url) = &self.store {
+            return Ok(AnyStore::Server(server(url)?));
+        }
+        let data = &self.dir.data;
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create the store directory `{}`", data.display()))?;
+        Ok(AnyStore::Dir(Store::open(data, Options::default())?))
+    }
+
+    /// The store as messages name it: the directory, or the server (password hidden).
+    fn name(&self) -> String {
+        match &self.store {
+            Some(url) => virt_store_valkey::ServerUrl::parse(url)
+                .map(|url| url.to_string())
+                .unwrap_or_else(|_| url.clone()),
+            None => self.dir.data.display().to_string(),
+        }
     }
 }
 
-/// `--data` and `--bucket`: which store and bucket a command works on.
+fn server(url: &str) -> Result<virt_store_valkey::Store> {
+    Ok(virt_store_valkey::Store::open(
+        url,
+        virt_store_valkey::Options::default(),
+    )?)
+}
+
+/// `--data`/`--store` and `--bucket`: which store and bucket a command works on.
 #[derive(Args)]
 pub struct At {
     #[command(flatten)]
-    store: StoreDir,
+    store: StoreArg,
     /// The bucket, as the app names it in `open` (`""`, the default bucket, if omitted).
     #[arg(long, short, value_name = "ID", default_value = "")]
     bucket: String,
 }
 
 impl At {
-    fn existing_bucket(&self) -> Result<virt_store_engine::Bucket> {
+    fn existing_bucket(&self) -> Result<AnyBucket> {
         let store = self.store.existing()?;
         virt_store_engine::validate_bucket_id(&self.bucket)?;
-        if !store.bucket_dir(&self.bucket).is_dir() {
-            let buckets: Vec<String> = store.buckets()?.iter().map(|b| bucket_name(b)).collect();
+        let buckets = store.buckets()?;
+        if !buckets.contains(&self.bucket) {
+            let buckets: Vec<String> = buckets.iter().map(|b| bucket_name(b)).collect();
             bail!(
                 "there is no {} in `{}` (it has {})",
                 bucket_name(&self.bucket),
-                self.store.data.display(),
+                self.store.name(),
                 if buckets.is_empty() {
                     "none".to_owned()
                 } else {
@@ -115,7 +157,7 @@ impl GetCommand {
             eprintln!(
                 "no key `{key}` in {} of `{}`",
                 bucket_name(&self.at.bucket),
-                self.at.store.data.display()
+                self.at.store.name()
             );
             return Ok(ExitCode::FAILURE);
         };
@@ -200,7 +242,7 @@ impl DeleteCommand {
 #[derive(Args)]
 pub struct ExportCommand {
     #[command(flatten)]
-    store: StoreDir,
+    store: StoreArg,
     /// Only this bucket (repeatable; `""` is the default bucket).
     #[arg(long = "bucket", value_name = "ID")]
     buckets: Vec<String>,
@@ -242,7 +284,7 @@ impl ExportCommand {
 #[derive(Args)]
 pub struct ImportCommand {
     #[command(flatten)]
-    store: StoreDir,
+    store: StoreArg,
     /// The file to read (`-` or omitted: standard input).
     input: Option<PathBuf>,
 }
@@ -264,7 +306,7 @@ impl ImportCommand {
             "imported {} keys into {} buckets of `{}`",
             summary.keys,
             summary.buckets,
-            self.store.data.display()
+            self.store.name()
         );
         Ok(ExitCode::SUCCESS)
     }
@@ -274,15 +316,18 @@ impl ImportCommand {
 #[derive(Args)]
 pub struct InspectCommand {
     #[command(flatten)]
-    store: StoreDir,
+    store: StoreArg,
 }
 
 impl InspectCommand {
     pub fn exec(self) -> Result<ExitCode> {
-        let store = self.store.existing()?;
+        let store = match self.store.existing()? {
+            AnyStore::Dir(store) => store,
+            AnyStore::Server(server) => return inspect_server(&server),
+        };
         println!(
             "store `{}`: {}",
-            self.store.data.display(),
+            self.store.name(),
             virt_store_engine::FORMAT_MARKER.trim_end()
         );
         let buckets = store.buckets()?;
@@ -304,6 +349,25 @@ impl InspectCommand {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `inspect --store`: the buckets on the server and their key counts (docs/VALKEY.md has the
+/// layout to read further with `valkey-cli`).
+fn inspect_server(server: &virt_store_valkey::Store) -> Result<ExitCode> {
+    println!(
+        "store `{}`: virt-store keys under `{}` (docs/VALKEY.md)",
+        server.url(),
+        virt_store_valkey::KEY_PREFIX
+    );
+    let buckets = server.buckets()?;
+    if buckets.is_empty() {
+        println!("no buckets yet");
+    }
+    for id in buckets {
+        let keys = server.bucket(&id)?.key_count()?;
+        println!("{}: {keys} keys", bucket_name(&id));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Verify every entry of the store and sweep what crashed writers left; exits 1 when a

@@ -3,12 +3,13 @@
 
 use crate::bindings::exports::wasi::keyvalue0_2_0_draft::atomics;
 use crate::bindings::exports::wasi::keyvalue0_2_0_draft::store::{self, Error};
-use crate::{Bucket, Provider};
+use crate::{Bucket, BucketHandle, Provider, Storage};
 
-crate::store_and_batch!(keyvalue0_2_0_draft, numeric_cursor);
+crate::versions::store_and_batch!(keyvalue0_2_0_draft, numeric_cursor);
 
-impl atomics::Guest for Provider {
+impl<S: Storage> atomics::Guest for Provider<S> {
     fn increment(bucket: store::BucketBorrow<'_>, key: String, delta: u64) -> Result<u64, Error> {
-        Ok(bucket.get::<Bucket>().0.increment_unsigned(&key, delta)?)
+        let bucket = &bucket.get::<BucketHandle<S::Bucket>>().0;
+        Ok(bucket.increment_unsigned(&key, delta)?)
     }
 }

@@ -2,19 +2,20 @@
 
 use crate::bindings::exports::wasi::keyvalue0_2_0_draft3::atomics::{self, CasError};
 use crate::bindings::exports::wasi::keyvalue0_2_0_draft3::store::{self, Error};
-use crate::{Bucket, Cas, Provider};
+use crate::{Bucket, BucketHandle, Cas, Provider, Storage};
 
-crate::store_and_batch!(keyvalue0_2_0_draft3, string_cursor);
+crate::versions::store_and_batch!(keyvalue0_2_0_draft3, string_cursor);
 
-impl atomics::Guest for Provider {
-    type Cas = Cas;
+impl<S: Storage> atomics::Guest for Provider<S> {
+    type Cas = Cas<S::Bucket>;
 
     fn increment(bucket: store::BucketBorrow<'_>, key: String, delta: i64) -> Result<i64, Error> {
-        Ok(bucket.get::<Bucket>().0.increment(&key, delta)?)
+        let bucket = &bucket.get::<BucketHandle<S::Bucket>>().0;
+        Ok(bucket.increment(&key, delta)?)
     }
 
     fn swap(cas: atomics::Cas, value: Vec<u8>) -> Result<(), CasError> {
-        let cas = cas.into_inner::<Cas>();
+        let cas = cas.into_inner::<Cas<S::Bucket>>();
         let conflict = match cas.swap(&value) {
             Ok(true) => return Ok(()),
             Ok(false) => Cas::new_with_read(&cas.bucket, cas.key),
@@ -27,16 +28,18 @@ impl atomics::Guest for Provider {
     }
 }
 
-impl atomics::GuestCas for Cas {
+impl<B: Bucket> atomics::GuestCas for Cas<B> {
     fn new(bucket: store::BucketBorrow<'_>, key: String) -> Result<atomics::Cas, Error> {
-        Ok(atomics::Cas::new(Cas::new(&bucket.get::<Bucket>().0, key)?))
+        let bucket = &bucket.get::<BucketHandle<B>>().0;
+        Ok(atomics::Cas::new(Cas::new(bucket, key)?))
     }
 
     fn new_with_read(
         bucket: store::BucketBorrow<'_>,
         key: String,
     ) -> Result<(atomics::Cas, Option<Vec<u8>>), Error> {
-        let (cas, current) = Cas::new_with_read(&bucket.get::<Bucket>().0, key)?;
+        let bucket = &bucket.get::<BucketHandle<B>>().0;
+        let (cas, current) = Cas::new_with_read(bucket, key)?;
         Ok((atomics::Cas::new(cas), current))
     }
 }
