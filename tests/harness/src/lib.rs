@@ -47,14 +47,73 @@ pub fn preset(dir: &Path, entries: &[(&str, &str)]) -> Result<()> {
 
 /// The test program `program` with the provider plugged in. Plugged once per process.
 pub fn composed(program: &str) -> Result<Arc<Vec<u8>>> {
+    composed_with(program, Provider::Files)
+}
+
+/// Which provider a program is plugged into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    /// The filesystem provider (`virt_store::PROVIDER`).
+    Files,
+    /// The Valkey provider (`virt_store::PROVIDER_VALKEY`).
+    Valkey,
+}
+
+/// The test program `program` with `provider` plugged in. Plugged once per process.
+pub fn composed_with(program: &str, provider: Provider) -> Result<Arc<Vec<u8>>> {
     static COMPOSED: Cache<Arc<Vec<u8>>> = Cache::new();
-    COMPOSED.get_or_try_init(program, || {
+    COMPOSED.get_or_try_init(&format!("{program} {provider:?}"), || {
         let path = program_path(program)?;
         let app = std::fs::read(path).with_context(|| format!("cannot read `{path}`"))?;
-        let composed = virt_store::plug(&app, virt_store::PROVIDER)
-            .with_context(|| format!("cannot plug the provider into `{program}`"))?;
+        let component = match provider {
+            Provider::Files => virt_store::PROVIDER,
+            Provider::Valkey => virt_store::PROVIDER_VALKEY,
+        };
+        let composed = virt_store::plug(&app, component)
+            .with_context(|| format!("cannot plug the {provider:?} provider into `{program}`"))?;
         Ok(Arc::new(composed))
     })
+}
+
+/// Runs `program` plugged into the Valkey provider, with `VIRT_STORE_URL=url` (a loopback
+/// `redis://127.0.0.1:PORT[/DB]`), TCP to that port only, `args` and `env`.
+pub fn run_on_server(
+    program: &str,
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Output> {
+    let compiled = compiled_with(program, Provider::Valkey)?;
+    let port: u16 = url
+        .strip_prefix("redis://127.0.0.1:")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .ok_or_else(|| anyhow!("`{url}` is not redis://127.0.0.1:PORT[/DB]"))?;
+    let mut config = RunConfig::new(program)
+        .args(args.iter().copied())
+        .env("VIRT_STORE_URL", url)
+        .tcp_to([std::net::SocketAddr::from(([127, 0, 0, 1], port))])
+        .capture_output();
+    for (key, value) in env {
+        config = config.env(*key, *value);
+    }
+    let outcome = compiled
+        .run(&config)
+        .with_context(|| format!("cannot run `{program}`"))?;
+    Ok(output(&outcome.status, &outcome.stdout, &outcome.stderr))
+}
+
+/// Like [`run_on_server`] with no more environment, but panics with the program's output unless
+/// it exits with 0.
+#[track_caller]
+pub fn run_ok_on_server(program: &str, url: &str, args: &[&str]) -> Output {
+    let output = run_on_server(program, url, args, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        output.status == 0,
+        "`{program} {}` on {url} failed: {output}",
+        args.join(" ")
+    );
+    output
 }
 
 /// An app importing `wasi:keyvalue/batch@0.2.0-draft2` with just a `get-many` whose result is
@@ -177,9 +236,13 @@ fn output(status: &Status, stdout: &[u8], stderr: &[u8]) -> Output {
 
 /// The composed `program`, compiled. Compiled once per process: compiling is the slow part.
 fn compiled(program: &str) -> Result<Program> {
+    compiled_with(program, Provider::Files)
+}
+
+fn compiled_with(program: &str, provider: Provider) -> Result<Program> {
     static COMPILED: Cache<Program> = Cache::new();
-    COMPILED.get_or_try_init(program, || {
-        let composed = composed(program)?;
+    COMPILED.get_or_try_init(&format!("{program} {provider:?}"), || {
+        let composed = composed_with(program, provider)?;
         runtime()?
             .compile(&composed)
             .with_context(|| format!("cannot compile the composed `{program}`"))

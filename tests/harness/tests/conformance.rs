@@ -20,6 +20,8 @@ mod persistence;
 mod programs;
 #[path = "conformance/serve.rs"]
 mod serve;
+#[path = "conformance/valkey.rs"]
+mod valkey;
 #[path = "conformance/wac_cli.rs"]
 mod wac_cli;
 #[path = "conformance/wasmtime_cli.rs"]

@@ -13,14 +13,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const REGISTERS: [&str; 4] = ["r0", "r1", "r2", "r3"];
-const COUNTERS: [(&str, &str); 2] = [("increment", "counter"), ("cas", "cas-counter")];
+pub(crate) const REGISTERS: [&str; 4] = ["r0", "r1", "r2", "r3"];
+pub(crate) const COUNTERS: [(&str, &str); 2] = [("increment", "counter"), ("cas", "cas-counter")];
 
 /// What the store must hold: each register's value, each counter's count.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Model {
-    registers: BTreeMap<String, Option<Vec<u8>>>,
-    counters: BTreeMap<String, u64>,
+pub(crate) struct Model {
+    pub(crate) registers: BTreeMap<String, Option<Vec<u8>>>,
+    pub(crate) counters: BTreeMap<String, u64>,
 }
 
 /// The value `kill_workload` writes for write `id` of `size` bytes.
@@ -183,45 +183,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         child.wait().unwrap();
         let out = reader.join().unwrap();
 
-        // Complete lines only: a line cut by the kill was never printed.
-        let complete = &out[..out.rfind('\n').map_or(0, |i| i + 1)];
-        let mut in_flight = None;
-        for line in complete.lines() {
-            if let Some(op) = line.strip_prefix("begin ") {
-                in_flight = Some(op.to_owned());
-            } else if let Some(op) = line.strip_prefix("ack ") {
-                assert_eq!(
-                    in_flight.as_deref(),
-                    Some(op),
-                    "run {run}: an ack without its begin"
-                );
-                apply(&mut model, op);
-                acked += 1;
-                in_flight = None;
-            }
-        }
+        let (ops, in_flight) = replay(run, &out, &mut model);
+        acked += ops;
         let found = read(&data);
-        if found != model {
-            // The one write in flight may have happened, all of it (per key for set-many).
-            let op = in_flight.as_deref().unwrap_or_else(|| {
-                panic!("run {run}: no write in flight, yet the store differs from the acknowledged writes:\n expected {}\n found    {}", short(&model), short(&found))
-            });
-            let mut after = model.clone();
-            apply(&mut after, op);
-            let allowed = |key: &str, a: &Option<Vec<u8>>| {
-                Some(a) == model.registers.get(key) || Some(a) == after.registers.get(key)
-            };
-            let counters_ok = found
-                .counters
-                .iter()
-                .all(|(k, n)| Some(n) == model.counters.get(k) || Some(n) == after.counters.get(k));
-            assert!(
-                found.registers.iter().all(|(k, v)| allowed(k, v)) && counters_ok,
-                "run {run}: with `{op}` in flight, the store holds neither the acknowledged state nor that write:\n acknowledged {}\n with it      {}\n found        {}",
-                short(&model),
-                short(&after),
-                short(&found)
-            );
+        if check_found(run, &model, in_flight.as_deref(), &found) {
             in_flight_seen += 1;
         }
         if in_flight.is_some() {
@@ -247,4 +212,60 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         "kill test: {kills} kills in {:.0} s, {acked} acknowledged writes checked, {mid_write} kills with a write in flight ({in_flight_seen} of them had landed), 0 losses",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Applies to `model` every write that run `run`'s output `out` acknowledged; returns how many,
+/// and the write in flight when the run ended (begun, never acknowledged), if any.
+pub(crate) fn replay(run: usize, out: &str, model: &mut Model) -> (usize, Option<String>) {
+    // Complete lines only: a line cut by the kill was never printed.
+    let complete = &out[..out.rfind('\n').map_or(0, |i| i + 1)];
+    let (mut acked, mut in_flight) = (0, None);
+    for line in complete.lines() {
+        if let Some(op) = line.strip_prefix("begin ") {
+            in_flight = Some(op.to_owned());
+        } else if let Some(op) = line.strip_prefix("ack ") {
+            assert_eq!(
+                in_flight.as_deref(),
+                Some(op),
+                "run {run}: an ack without its begin"
+            );
+            apply(model, op);
+            acked += 1;
+            in_flight = None;
+        }
+    }
+    (acked, in_flight)
+}
+
+/// Fails unless `found` is the acknowledged state `model`, or that state with the write
+/// `in_flight` done (all of it, per key for set-many); true if it was done.
+pub(crate) fn check_found(
+    run: usize,
+    model: &Model,
+    in_flight: Option<&str>,
+    found: &Model,
+) -> bool {
+    if found == model {
+        return false;
+    }
+    let op = in_flight.unwrap_or_else(|| {
+        panic!("run {run}: no write in flight, yet the store differs from the acknowledged writes:\n expected {}\n found    {}", short(model), short(found))
+    });
+    let mut after = model.clone();
+    apply(&mut after, op);
+    let allowed = |key: &str, a: &Option<Vec<u8>>| {
+        Some(a) == model.registers.get(key) || Some(a) == after.registers.get(key)
+    };
+    let counters_ok = found
+        .counters
+        .iter()
+        .all(|(k, n)| Some(n) == model.counters.get(k) || Some(n) == after.counters.get(k));
+    assert!(
+        found.registers.iter().all(|(k, v)| allowed(k, v)) && counters_ok,
+        "run {run}: with `{op}` in flight, the store holds neither the acknowledged state nor that write:\n acknowledged {}\n with it      {}\n found        {}",
+        short(model),
+        short(&after),
+        short(found)
+    );
+    true
 }

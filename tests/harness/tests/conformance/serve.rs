@@ -24,7 +24,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const PORT_ATTEMPTS: usize = 5;
 
 /// `wasmtime serve` on a loopback port, killed when dropped (also when a test fails).
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
     log: PathBuf,
@@ -47,6 +47,17 @@ impl Server {
 
     /// Like [`Server::start`], with a `--dir HOST::GUEST` for each of `dirs`.
     fn start_with_dirs(component: &Path, dirs: &[(&Path, &str)], log: &Path) -> Server {
+        Server::start_with(component, dirs, &[], log)
+    }
+
+    /// Like [`Server::start_with_dirs`], with more of `wasmtime serve`'s options (`-S
+    /// inherit-network`).
+    pub(crate) fn start_with(
+        component: &Path,
+        dirs: &[(&Path, &str)],
+        options: &[&str],
+        log: &Path,
+    ) -> Server {
         check_cli();
         for _ in 0..PORT_ATTEMPTS {
             let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -56,6 +67,7 @@ impl Server {
             let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
             let mut command = Command::new("wasmtime");
             command.args(["serve", "-S", "cli", "--addr", &addr.to_string()]);
+            command.args(options);
             for (host, guest) in dirs {
                 command
                     .arg("--dir")
@@ -190,29 +202,17 @@ fn dechunk(mut rest: &str) -> Result<String> {
 }
 
 /// The example app with the provider plugged in, written to `dir/http.kv.wasm`.
-fn composed_http_counter(dir: &Path) -> PathBuf {
-    let app = std::fs::read(virt_store_harness::artifacts::HTTP_COUNTER).unwrap();
-    let composed = virt_store::plug(&app, virt_store::PROVIDER).unwrap();
-    let path = dir.join("http.kv.wasm");
-    std::fs::write(&path, composed).unwrap();
-    path
-}
-
-#[test]
-fn http_counter_under_wasmtime_serve_loses_no_hit() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let component = composed_http_counter(dir.path());
-    let server = Server::start(&component, Some(&data), &dir.path().join("serve.log"));
-
+/// Sends `GET /hit` 200 times from each of 8 clients at once, spread over `servers`, and checks
+/// that every hit was answered 200 with a count of its own, 1 to 1600.
+pub(crate) fn hit_from_every_client(servers: &[&Server]) {
     let started = Instant::now();
     let responses: Vec<Result<(u16, String)>> = std::thread::scope(|scope| {
         let clients: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                scope.spawn(|| {
+            .map(|client| {
+                scope.spawn(move || {
                     (0..REQUESTS_PER_CLIENT)
-                        .map(|_| server.get("/hit"))
+                        // Each client goes to every server in turn.
+                        .map(|i| servers[(client + i) % servers.len()].get("/hit"))
                         .collect::<Vec<_>>()
                 })
             })
@@ -241,7 +241,11 @@ fn http_counter_under_wasmtime_serve_loses_no_hit() {
         "{} of {total} `GET /hit` failed; the first: {}\n--- wasmtime serve's stderr\n{}",
         failures.len(),
         failures[0],
-        server.log()
+        servers
+            .iter()
+            .map(|s| s.log())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
     );
     // `increment` is linearizable: every hit was told a count of its own, 1 to `total`.
     let expected: BTreeSet<String> = (1..=total).map(|n| format!("{n}\n")).collect();
@@ -251,19 +255,51 @@ fn http_counter_under_wasmtime_serve_loses_no_hit() {
         counts.len()
     );
 
-    let count = server.get_ok("/count");
-    let stats = server.get_ok("/stats");
     eprintln!(
-        "serve: {total} hits from {CLIENTS} clients in {elapsed:.2?} ({:.0} requests/s); \
-         /count {count:?}, /stats {stats:?}",
+        "serve: {total} hits from {CLIENTS} clients over {} servers in {elapsed:.2?} ({:.0} requests/s)",
+        servers.len(),
         total as f64 / elapsed.as_secs_f64()
     );
+}
+
+/// After [`hit_from_every_client`]: `/count` and `/stats` say 1600 (the CAS loop behind
+/// `/stats` lost no update to a race between instances either); returns 1600.
+pub(crate) fn check_totals(server: &Server) -> usize {
+    let total = CLIENTS * REQUESTS_PER_CLIENT;
+    let count = server.get_ok("/count");
+    let stats = server.get_ok("/stats");
+    eprintln!("serve: /count {count:?}, /stats {stats:?}");
     assert_eq!(count, (200, format!("{total}\n")));
-    // The CAS loop counted every hit too: no update was lost to a race between instances.
     assert_eq!(
         stats,
         (200, format!("{{\"hits\":{total},\"last\":\"/hit\"}}"))
     );
+    total
+}
+
+pub(crate) fn composed_http_counter(dir: &Path) -> PathBuf {
+    composed_http_counter_with(dir, virt_store::PROVIDER)
+}
+
+/// The HTTP example with `provider` plugged in, written into `dir`.
+pub(crate) fn composed_http_counter_with(dir: &Path, provider: &[u8]) -> PathBuf {
+    let app = std::fs::read(virt_store_harness::artifacts::HTTP_COUNTER).unwrap();
+    let composed = virt_store::plug(&app, provider).unwrap();
+    let path = dir.join("http.kv.wasm");
+    std::fs::write(&path, composed).unwrap();
+    path
+}
+
+#[test]
+fn http_counter_under_wasmtime_serve_loses_no_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let component = composed_http_counter(dir.path());
+    let server = Server::start(&component, Some(&data), &dir.path().join("serve.log"));
+
+    hit_from_every_client(&[&server]);
+    let total = check_totals(&server);
     assert_eq!(server.get_ok("/nowhere").0, 404);
     drop(server);
 
