@@ -164,16 +164,19 @@ impl Conn {
     }
 }
 
-#[cfg(not(target_os = "wasi"))]
+/// A connect that waits at most `timeout`. On wasm32-wasip2 `connect_timeout` returned `Ok` even
+/// for a closed port (Rust 1.95, wasmtime 49): the failure shows only once the socket is used. So
+/// the peer's address is asked for, which a socket whose connect failed does not have.
 fn connect(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    TcpStream::connect_timeout(addr, timeout)
-}
-
-/// A plain connect: on wasm32-wasip2 `connect_timeout` returned `Ok` even for a closed port (Rust
-/// 1.95, wasmtime 49), while `connect` reports the refusal. A refused port fails at once; an
-/// address that drops packets waits for the host's own connect timeout. Reads and writes are
-/// bounded as everywhere.
-#[cfg(target_os = "wasi")]
-fn connect(addr: &SocketAddr, _timeout: Duration) -> io::Result<TcpStream> {
-    TcpStream::connect(addr)
+    let stream = TcpStream::connect_timeout(addr, timeout)?;
+    if cfg!(target_os = "wasi") {
+        stream.peer_addr().map_err(|_| {
+            // The real cause (refused, unreachable) is not kept by the socket: a plain connect
+            // asks again and reports it, at once for a refusal.
+            TcpStream::connect(addr).err().unwrap_or_else(|| {
+                io::Error::new(ErrorKind::ConnectionRefused, "the connection was refused")
+            })
+        })?;
+    }
+    Ok(stream)
 }
