@@ -4,6 +4,10 @@
 //! a depth-first search over orders consistent with real time, memoised on the set of operations
 //! placed and the state reached) must find, for each key, a sequential order that a plain
 //! variable would produce. The checker itself is tested on histories known to be bad.
+//!
+//! The same workers and checker also run over the Valkey backend (`virt-store-valkey`, the
+//! storage of the Valkey provider) on a real valkey-server: the same histories, through the
+//! other backend.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -227,15 +231,7 @@ fn history_worker() {
     while now() < start {
         std::hint::spin_loop();
     }
-    let bucket = Store::open(
-        Path::new(dir),
-        Options {
-            durability: Durability::NoSync,
-        },
-    )
-    .unwrap()
-    .bucket("")
-    .unwrap();
+    let bucket = open_kv(dir);
     let mut rng = (process + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut random = move |n: u64| {
         rng ^= rng << 13;
@@ -251,15 +247,14 @@ fn history_worker() {
         let (key, call, line) = if random(3) == 0 {
             let call = now();
             let line = match random(3) {
-                0 => format!("get {}", show(&text(bucket.get(COUNTER).unwrap()))),
-                1 => format!("increment {}", bucket.increment(COUNTER, 1).unwrap()),
+                0 => format!("get {}", show(&text(bucket.get(COUNTER)))),
+                1 => format!("increment {}", bucket.increment(COUNTER, 1)),
                 _ => {
-                    let (version, value) = bucket.read_versioned(COUNTER).unwrap();
-                    let expected = text(value);
-                    let new = (expected.as_deref().map_or(0, |v| v.parse::<i64>().unwrap()) + 1)
-                        .to_string();
-                    let ok = bucket.swap(COUNTER, version, new.as_bytes()).unwrap();
-                    format!("cas {} {new} {ok}", show(&expected))
+                    let next = |value: Option<&str>| {
+                        (value.map_or(0, |v| v.parse::<i64>().unwrap()) + 1).to_string()
+                    };
+                    let (expected, new, ok) = bucket.cas(COUNTER, &next);
+                    format!("cas {} {new} {ok}", show(&text(expected)))
                 }
             };
             (COUNTER, call, line)
@@ -267,18 +262,17 @@ fn history_worker() {
             let key = REGISTERS[random(2) as usize];
             let call = now();
             let line = match random(4) {
-                0 => format!("get {}", show(&text(bucket.get(key).unwrap()))),
+                0 => format!("get {}", show(&text(bucket.get(key)))),
                 1 => {
-                    bucket.set(key, unique.as_bytes()).unwrap();
+                    bucket.set(key, unique.as_bytes());
                     format!("set {unique}")
                 }
                 2 => {
-                    bucket.delete(key).unwrap();
+                    bucket.delete(key);
                     "delete".to_owned()
                 }
                 _ => {
-                    let (version, value) = bucket.read_versioned(key).unwrap();
-                    let ok = bucket.swap(key, version, unique.as_bytes()).unwrap();
+                    let (value, _, ok) = bucket.cas(key, &|_| unique.clone());
                     format!("cas {} {unique} {ok}", show(&text(value)))
                 }
             };
@@ -288,6 +282,53 @@ fn history_worker() {
     }
     std::fs::write(out, lines).unwrap();
 }
+
+/// What a worker does to a store, on either backend.
+trait Kv {
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    fn set(&self, key: &str, value: &[u8]);
+    fn delete(&self, key: &str);
+    fn increment(&self, key: &str, delta: i64) -> i64;
+    /// Reads `key` with its version, then swaps in `new(value read)`: the value read, the value
+    /// offered, and whether the swap won.
+    fn cas(
+        &self,
+        key: &str,
+        new: &dyn Fn(Option<&str>) -> String,
+    ) -> (Option<Vec<u8>>, String, bool);
+}
+
+macro_rules! impl_kv {
+    ($bucket:ty) => {
+        impl Kv for $bucket {
+            fn get(&self, key: &str) -> Option<Vec<u8>> {
+                <$bucket>::get(self, key).unwrap()
+            }
+            fn set(&self, key: &str, value: &[u8]) {
+                <$bucket>::set(self, key, value).unwrap()
+            }
+            fn delete(&self, key: &str) {
+                <$bucket>::delete(self, key).unwrap()
+            }
+            fn increment(&self, key: &str, delta: i64) -> i64 {
+                <$bucket>::increment(self, key, delta).unwrap()
+            }
+            fn cas(
+                &self,
+                key: &str,
+                new: &dyn Fn(Option<&str>) -> String,
+            ) -> (Option<Vec<u8>>, String, bool) {
+                let (version, value) = self.read_versioned(key).unwrap();
+                let offered = new(value.as_deref().map(|v| std::str::from_utf8(v).unwrap()));
+                let ok = self.swap(key, version, offered.as_bytes()).unwrap();
+                (value, offered, ok)
+            }
+        }
+    };
+}
+
+impl_kv!(virt_store_engine::Bucket);
+impl_kv!(virt_store_valkey::Bucket);
 
 fn parse(line: &str) -> (String, Event) {
     let words: Vec<&str> = line.split(' ').collect();
@@ -314,8 +355,41 @@ fn parse(line: &str) -> (String, Event) {
     )
 }
 
+/// The default bucket of the store `spec` names: a directory, or a `redis://` server.
+fn open_kv(spec: &str) -> Box<dyn Kv> {
+    if spec.starts_with("redis://") {
+        let store = virt_store_valkey::Store::open(spec, Default::default()).unwrap();
+        return Box::new(store.bucket("").unwrap());
+    }
+    let options = Options {
+        durability: Durability::NoSync,
+    };
+    Box::new(
+        Store::open(Path::new(spec), options)
+            .unwrap()
+            .bucket("")
+            .unwrap(),
+    )
+}
+
 #[test]
 fn histories_of_concurrent_processes_are_linearizable() {
+    histories_are_linearizable(|_, dir| dir.display().to_string());
+}
+
+/// The same workers and checker, each round on a fresh database of one real valkey-server.
+#[test]
+fn histories_through_the_valkey_backend_are_linearizable() {
+    let server = virt_store_test_servers::Server::start_with(
+        virt_store_test_servers::Kind::Valkey,
+        &["--databases", "64"],
+    );
+    histories_are_linearizable(|round, _| format!("{}/{}", server.url(), round + 1));
+}
+
+/// Rounds of 4 worker processes, each round on the store `store(round, a temporary directory)`
+/// names (a directory, or a server's URL).
+fn histories_are_linearizable(store: impl Fn(usize, &Path) -> String) {
     let processes = 4;
     let ops: usize = std::env::var("LINEARIZABILITY_OPS")
         .ok()
@@ -339,7 +413,7 @@ fn histories_of_concurrent_processes_are_linearizable() {
                         "ENGINE_HISTORY_WORKER",
                         format!(
                             "{}|{}|{}|{ops}|{start}",
-                            dir.path().display(),
+                            store(round, dir.path()),
                             out.display(),
                             round * processes + p
                         ),
@@ -384,13 +458,8 @@ fn histories_of_concurrent_processes_are_linearizable() {
             .iter()
             .filter(|e| matches!(e.op, Op::Increment(_) | Op::Cas { ok: true, .. }))
             .count();
-        let bucket = Store::open(dir.path(), Options::default())
-            .unwrap()
-            .bucket("")
-            .unwrap();
-        let stored: usize = bucket
+        let stored: usize = open_kv(&store(round, dir.path()))
             .get(COUNTER)
-            .unwrap()
             .map_or(0, |v| String::from_utf8(v).unwrap().parse().unwrap());
         assert_eq!(
             stored, counted,
