@@ -107,10 +107,16 @@ pub fn run_on_server(
 /// it exits with 0.
 #[track_caller]
 pub fn run_ok_on_server(program: &str, url: &str, args: &[&str]) -> Output {
-    let output = run_on_server(program, url, args, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+    succeeded(run_on_server(program, url, args, &[]), program, args)
+}
+
+/// The output of a run of `program` with `args` that must have exited with 0; panics otherwise.
+#[track_caller]
+fn succeeded(output: Result<Output>, program: &str, args: &[&str]) -> Output {
+    let output = output.unwrap_or_else(|e| panic!("{e:?}"));
     assert!(
         output.status == 0,
-        "`{program} {}` on {url} failed: {output}",
+        "`{program} {}` failed: {output}",
         args.join(" ")
     );
     output
@@ -179,13 +185,7 @@ pub fn run_with_dirs(
 /// Like [`run`] with no environment, but panics with the program's output unless it exits with 0.
 #[track_caller]
 pub fn run_ok(program: &str, data: &Path, args: &[&str]) -> Output {
-    let output = run(program, data, args, &[]).unwrap_or_else(|e| panic!("{e:?}"));
-    assert!(
-        output.status == 0,
-        "`{program} {}` failed: {output}",
-        args.join(" ")
-    );
-    output
+    succeeded(run(program, data, args, &[]), program, args)
 }
 
 /// Like [`run`] with no environment, with `data` preopened read-only.

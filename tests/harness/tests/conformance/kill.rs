@@ -145,18 +145,8 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         &*virt_store_harness::composed("kill_workload").unwrap(),
     )
     .unwrap();
-    let mut rng = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("kill test: {kills} kills, delays from seed {rng}");
-    let mut random = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
+    let (seed, mut random) = clock_seeded_random();
+    eprintln!("kill test: {kills} kills, delays from seed {seed}");
 
     let mut model = read(&data);
     let (mut acked, mut in_flight_seen, mut mid_write) = (0, 0, 0);
@@ -268,4 +258,21 @@ pub(crate) fn check_found(
         short(found)
     );
     true
+}
+
+/// A xorshift generator seeded from the clock, for delays (`random(n)` is below `n`); and its seed.
+pub(crate) fn clock_seeded_random() -> (u64, impl FnMut(u64) -> u64) {
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = seed;
+    let random = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    (seed, random)
 }

@@ -5,14 +5,14 @@
 //! serve` processes sharing one server; and faults: the server SIGKILLed mid-workload and
 //! restarted, connections cut mid-reply, a server that never answers.
 
-use crate::kill::{check_found, replay, Model, COUNTERS, REGISTERS};
+use crate::kill::{check_found, clock_seeded_random, replay, Model, COUNTERS, REGISTERS};
 use crate::serve::{check_totals, composed_http_counter_with, hit_from_every_client, Server};
 use crate::wasmtime_cli::check_cli;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use virt_store_harness::{composed_with, run_ok_on_server, run_on_server, Provider};
 use virt_store_test_servers::{Kind, Server as Valkey};
 
@@ -243,17 +243,8 @@ fn faults_lose_no_acknowledged_write(fault: Fault) {
     let mut server = start(Kind::Valkey);
     let url = server.url();
     let component = composed_file(dir.path(), "kill_workload");
-    let mut rng = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    let mut random = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
+    let (seed, mut random) = clock_seeded_random();
+    eprintln!("{fault:?}: delays from seed {seed}");
     let mut model = read(&url);
     let (mut acked, mut in_flight_seen, mut errors) = (0, 0, 0);
     let started = Instant::now();
