@@ -689,3 +689,98 @@ fn fsck_finds_damage_and_repairs_it() {
     assert!(again.stdout.contains("0 problems"), "{again:?}");
     assert_eq!(s.ok(&["get", "good"]).stdout, "kept");
 }
+
+/// The Valkey backend from the CLI, on a real valkey-server: `run --store` (twice: the second run
+/// sees the first), the store tools with `--store`, and a store moved from a directory to the
+/// server and back with `export | import`.
+#[test]
+fn run_and_the_store_tools_work_on_a_server_with_store() {
+    let server = virt_store_test_servers::Server::start(virt_store_test_servers::Kind::Valkey);
+    let url = server.url();
+    let s = Scratch::new();
+    s.ok(&[
+        "run",
+        "--store",
+        &url,
+        counter(),
+        "--",
+        "note",
+        "on the server",
+    ]);
+    let second = s.ok(&["run", "--store", &url, counter()]);
+    assert!(second.stdout.contains("run #1"), "{second:?}");
+    assert!(
+        second.stdout.contains("note:000001: on the server"),
+        "{second:?}"
+    );
+    assert!(s.path("data").read_dir().is_err(), "no directory is made");
+    let listed = s.ok(&["list", "--store", &url]);
+    assert_eq!(listed.stdout, "note:000001\nnotes:count\nruns\nvisits\n");
+    assert_eq!(s.ok(&["get", "--store", &url, "visits"]).stdout, "1");
+    s.ok(&["set", "--store", &url, "-b", "other", "k", "v"]);
+    let inspect = s.ok(&["inspect", "--store", &url]);
+    assert!(
+        inspect
+            .stdout
+            .contains("the default bucket: 4 keys\nbucket `other`: 1 keys"),
+        "{inspect:?}"
+    );
+    s.fails(
+        &["get", "--store", &url, "-b", "nowhere", "k"],
+        "there is no bucket `nowhere` in `redis://127.0.0.1:",
+    );
+    let both = s.run(&["list", "--store", &url, "--data", "d"]);
+    assert_eq!(both.code, Some(2), "a usage error: {both:?}");
+    assert!(both.stderr.contains("cannot be used with"), "{both:?}");
+
+    // To a directory and back: the same keys and values, and the app goes on counting.
+    let exported = s.ok(&["export", "--store", &url, "-o", "store.jsonl"]);
+    assert!(
+        exported.stderr.contains("exported 5 keys from 2 buckets"),
+        "{exported:?}"
+    );
+    s.ok(&["import", "--data", "moved", "store.jsonl"]);
+    let on_disk = s.ok(&["run", "--data", "moved", counter()]);
+    assert!(on_disk.stdout.contains("run #2"), "{on_disk:?}");
+    assert_eq!(
+        s.ok(&["get", "--data", "moved", "-b", "other", "k"]).stdout,
+        "v"
+    );
+}
+
+/// `run --store` grants TCP to the server's address and nothing else: `--env` cannot point the
+/// provider elsewhere, and a plain `run` grants no network at all.
+#[test]
+fn run_grants_the_network_only_to_the_store() {
+    let server = virt_store_test_servers::Server::start(virt_store_test_servers::Kind::Valkey);
+    let url = server.url();
+    let s = Scratch::new();
+    s.fails(
+        &[
+            "run",
+            "--store",
+            &url,
+            "--env",
+            "VIRT_STORE_URL=redis://127.0.0.1:1",
+            counter(),
+        ],
+        "both name the server",
+    );
+    // The Valkey provider run without `--store`: no network, and the message says how to grant it.
+    s.ok(&["provider", "--backend", "valkey", "-o", "valkey.wasm"]);
+    let no_network = s.run(&[
+        "run",
+        "--provider",
+        "valkey.wasm",
+        "--env",
+        &format!("VIRT_STORE_URL={url}"),
+        counter(),
+    ]);
+    assert_ne!(no_network.code, Some(0), "{no_network:?}");
+    assert!(
+        no_network
+            .stderr
+            .contains("not allowed to connect to redis://127.0.0.1:"),
+        "{no_network:?}"
+    );
+}
