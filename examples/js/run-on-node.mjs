@@ -3,13 +3,20 @@
 //     npx jco transpile app.kv.wasm -o .transpiled/app --name app
 //     node --experimental-wasm-extended-const run-on-node.mjs [--dir HOST::GUEST]... .transpiled/app/app.js ./data ARGS...
 //
+// or, plugged with the Valkey provider (`virt-store plug --backend valkey`), with `-` for DATA: no
+// `/data` preopen, and the store on the server that `VIRT_STORE_URL` names (the shim's
+// wasi:sockets connect with Node's own TCP, as `wasmtime run -S inherit-network` does):
+//
+//     VIRT_STORE_URL=redis://127.0.0.1:6379 node run-on-node.mjs .transpiled/app/app.js - ARGS...
+//
 // (The flag is for componentize-py's CPython, whose constant expressions Node 20 compiles only
 // with it.)
 //
 // A command (exports wasi:cli/run) runs with ARGS as its arguments; the interop app (exports
 // `run: func(list<string>) -> result<string, string>`) is called with ARGS and its answer printed.
 // preview2-shim needs two things from a host that `wasmtime run --dir ./data::/data` does itself:
-// - preopens: the shim starts with none, so `/data` is mapped here, and each `--dir` beside it;
+// - preopens: the shim starts with none, so `/data` is mapped here (unless DATA is `-`), and each
+//   `--dir` beside it;
 // - it refuses the `mutate-directory` descriptor flag with "unsupported", and Rust's std asks for
 //   it when it creates a file in a directory opened for writing; the flag only restricts what the
 //   descriptor may do, so it is dropped.
@@ -31,10 +38,10 @@ while (options[0] === '--dir') {
 }
 const [module, data, ...args] = options;
 if (!module || !data) {
-  console.error('usage: node run-on-node.mjs [--dir HOST::GUEST]... TRANSPILED.js DATA_DIR [ARGS...]');
+  console.error('usage: node run-on-node.mjs [--dir HOST::GUEST]... TRANSPILED.js DATA_DIR|- [ARGS...]');
   process.exit(2);
 }
-_setPreopens({ '/data': resolve(data), ...dirs });
+_setPreopens(data === '-' ? dirs : { '/data': resolve(data), ...dirs });
 _setArgs([module, ...args]);
 // The app sees only the provider's settings from the host's environment, as with `--env`.
 _setEnv(Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('VIRT_STORE_'))));

@@ -1,13 +1,16 @@
 //! The interop matrix: apps in several languages, plugged with `virt-store plug`, run on several
 //! runtimes, with their data read back by `virt-store get` and carried from one runtime to the
 //! other. Each cell of the README's matrix is one entry of [`CELLS`]; a check keeps the README
-//! equal to it (`BLESS=1` rewrites the README's table).
+//! equal to it (`BLESS=1` rewrites the README's table). The same apps plugged with the Valkey
+//! provider share one real valkey-server (`virt-store-test-servers`) across the runtimes instead.
 //!
 //! `scripts/test` installs the toolchains: `npm ci` in `examples/js` (jco,
 //! componentize-js, preview2-shim) and `pip install componentize-py==0.25.1`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+use virt_store_test_servers::{Kind, Server as Valkey};
 
 const VIRT_STORE: &str = env!("CARGO_BIN_EXE_virt-store");
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -29,6 +32,8 @@ const NO_FILES: &str = "no file access";
 const HIDDEN: &str = "hidden, and a second preopen of it";
 /// The store's preopen is hidden; jco's shim cannot tell a second preopen of it.
 const HIDDEN_NOT_ALIAS: &str = "hidden; a second preopen of it is not";
+/// Plugged with the Valkey provider: the store is a server, the app's preopens are the host's.
+const ON_SERVER: &str = "none: a Valkey server (`--backend valkey`)";
 
 const CELLS: &[Cell] = &[
     Cell { runtime: "wasmtime run 49.0.3", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", hidden: NO_FILES, test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_store" },
@@ -44,6 +49,12 @@ const CELLS: &[Cell] = &[
     Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", hidden: HIDDEN_NOT_ALIAS, test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_store" },
     Cell { runtime: "wasmtime run 49.0.3", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: HIDDEN, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
     Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: HIDDEN_NOT_ALIAS, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_store" },
+    Cell { runtime: "wasmtime run 49.0.3 -S inherit-network", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_valkey_server" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Rust", version: "0.2.0-draft3", app: "examples/counter", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: rust_counter_on_jco_and_wasmtime_share_a_valkey_server" },
+    Cell { runtime: "wasmtime run 49.0.3 -S inherit-network", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_valkey_server" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "Python (componentize-py 0.25.1)", version: "0.2.0-draft3", app: "examples/python", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: python_app_on_wasmtime_and_jco_shares_a_valkey_server" },
+    Cell { runtime: "wasmtime run 49.0.3 -S inherit-network", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_valkey_server" },
+    Cell { runtime: "jco 1.35.0 transpile, Node 20, preview2-shim 0.26.1", language: "JavaScript (jco componentize 1.35.0, componentize-js 0.23.0)", version: "0.2.0-draft3", app: "examples/js", hidden: ON_SERVER, test: "virt-store/tests/interop.rs: javascript_app_on_wasmtime_and_jco_shares_a_valkey_server" },
 ];
 
 /// componentize-py's CPython uses extended constant expressions, which Node 20 compiles only
@@ -70,6 +81,21 @@ fn ok(command: &mut Command) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Runs a command that must fail; returns its stderr.
+#[track_caller]
+fn fails(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        !output.status.success(),
+        "{command:?} succeeded:\n--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
 /// `node` with jco's CLI; preview2-shim 0.26 starts with no preopens, and jco's own tools read
 /// their inputs through it, so `preopen-root.mjs` gives them the host's root.
 fn jco(args: &[&str]) -> Command {
@@ -93,6 +119,15 @@ fn jco(args: &[&str]) -> Command {
 fn plug(app: &Path, out: &Path) {
     ok(Command::new(VIRT_STORE)
         .arg("plug")
+        .arg(app)
+        .arg("-o")
+        .arg(out));
+}
+
+/// `virt-store plug --backend valkey APP -o OUT`: the store on the server `VIRT_STORE_URL` names.
+fn plug_valkey(app: &Path, out: &Path) {
+    ok(Command::new(VIRT_STORE)
+        .args(["plug", "--backend", "valkey"])
         .arg(app)
         .arg("-o")
         .arg(out));
@@ -135,6 +170,19 @@ impl Transpiled {
 
     /// Like [`Transpiled::run`], with `--dir HOST::GUEST` for each of `dirs`.
     fn run_with_dirs(&self, dirs: &[(&Path, &str)], data: &Path, args: &[&str]) -> String {
+        ok(&mut self.command(dirs, data.as_os_str(), args))
+    }
+
+    /// `VIRT_STORE_URL=URL node run-on-node.mjs [--dir HOST::GUEST]... app.js - ARGS...` (the
+    /// Valkey provider: no `/data` preopen): stdout.
+    fn run_on_server(&self, url: &str, dirs: &[(&Path, &str)], args: &[&str]) -> String {
+        ok(self
+            .command(dirs, "-".as_ref(), args)
+            .env("VIRT_STORE_URL", url))
+    }
+
+    /// `node run-on-node.mjs [--dir HOST::GUEST]... app.js DATA ARGS...`.
+    fn command(&self, dirs: &[(&Path, &str)], data: &std::ffi::OsStr, args: &[&str]) -> Command {
         let module = self.dir.path().join("app.js");
         let mut command = Command::new("node");
         command
@@ -146,7 +194,8 @@ impl Transpiled {
                 .arg("--dir")
                 .arg(format!("{}::{guest}", host.display()));
         }
-        ok(command.arg(module).arg(data).args(args))
+        command.arg(module).arg(data).args(args);
+        command
     }
 }
 
@@ -177,6 +226,50 @@ fn wasmtime_invoke_with_dirs(
         .arg("--invoke")
         .arg(format!("run([{}])", list.join(", ")))
         .arg(app))
+}
+
+/// `wasmtime run -S inherit-network --env VIRT_STORE_URL=URL [--dir HOST::GUEST]...`, to which
+/// the caller adds the component (the Valkey provider: no `/data`).
+fn wasmtime_on_server(url: &str, dirs: &[(&Path, &str)]) -> Command {
+    let mut command = Command::new("wasmtime");
+    command
+        .args(["run", "-S", "inherit-network", "--env"])
+        .arg(format!("VIRT_STORE_URL={url}"));
+    for (host, guest) in dirs {
+        command
+            .arg("--dir")
+            .arg(format!("{}::{guest}", host.display()));
+    }
+    command
+}
+
+/// [`wasmtime_on_server`] with `--invoke 'run([ARGS])' APP`: the `ok(...)` it prints.
+fn wasmtime_invoke_on_server(
+    url: &str,
+    dirs: &[(&Path, &str)],
+    app: &Path,
+    args: &[&str],
+) -> String {
+    let list: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    ok(wasmtime_on_server(url, dirs)
+        .arg("--invoke")
+        .arg(format!("run([{}])", list.join(", ")))
+        .arg(app))
+}
+
+/// The store at `url` as the host reads it, with the `virt-store-valkey` client.
+fn native(url: &str) -> virt_store_valkey::Bucket {
+    virt_store_valkey::Store::open(url, Default::default())
+        .and_then(|store| store.bucket(""))
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
+}
+
+/// `key`'s value at `url`, read natively, as text.
+fn native_get(url: &str, key: &str) -> Option<String> {
+    native(url)
+        .get(key)
+        .unwrap_or_else(|e| panic!("get {key} at {url}: {e}"))
+        .map(|value| String::from_utf8(value).unwrap())
 }
 
 /// What the interop app's `files DIR` answers when DIR is out of its reach, and when it can do
@@ -323,10 +416,103 @@ fn interop_app_shares_a_store_across_runtimes(app: &Path, dir: &Path) {
     );
 }
 
-#[test]
-fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("js-app.wasm");
+/// Plugs the interop app with the Valkey provider, then runs it on `wasmtime run -S
+/// inherit-network` and on jco in Node (no `/data` preopen) against one real valkey-server, and
+/// reads and writes the store natively: what each writes, the others read. The app's own preopens
+/// reach the host's directories unchanged on both runtimes.
+fn interop_app_shares_a_valkey_server_across_runtimes(app: &Path, dir: &Path) {
+    let composed = dir.join("app.valkey.wasm");
+    plug_valkey(app, &composed);
+    let server = Valkey::start(Kind::Valkey);
+    // Database 3: both runtimes must take the whole URL, not only the address.
+    let url = format!("{}/3", server.url());
+    let on_wasmtime = |args: &[&str]| wasmtime_invoke_on_server(&url, &[], &composed, args);
+
+    assert_eq!(on_wasmtime(&["visit", "ada"]), "ok(\"visit 1 by ada\")\n");
+    assert_eq!(on_wasmtime(&["note", "hello"]), "ok(\"note 1\")\n");
+    let on_node = Transpiled::new(&composed);
+    assert_eq!(
+        on_node.run_on_server(&url, &[], &["visit", "bob"]),
+        "visit 2 by bob\n"
+    );
+    assert_eq!(
+        on_node.run_on_server(&url, &[], &["note", "from node"]),
+        "note 2\n"
+    );
+    assert_eq!(
+        on_wasmtime(&["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node\")\n"
+    );
+    assert_eq!(native_get(&url, "visits").as_deref(), Some("2"));
+    assert_eq!(native_get(&url, "last").as_deref(), Some("bob"));
+    assert_eq!(native_get(&url, "note:1").as_deref(), Some("hello"));
+    assert_eq!(native_get(&url, "note:2").as_deref(), Some("from node"));
+    assert_eq!(
+        native(&server.url()).key_count().unwrap(),
+        0,
+        "something wrote to database 0"
+    );
+
+    // The host writes; both runtimes read it.
+    native(&url).set("note:3", b"from the host").unwrap();
+    assert_eq!(
+        on_node.run_on_server(&url, &[], &["show"]),
+        "visits=2 last=bob notes=hello|from node|from the host\n"
+    );
+    assert_eq!(
+        on_wasmtime(&["show"]),
+        "ok(\"visits=2 last=bob notes=hello|from node|from the host\")\n"
+    );
+
+    // The provider hides no directory: the app's preopens are the host's, and `-` maps no /data.
+    let public = public_dir(dir);
+    let dirs = [(public.as_path(), "/pub")];
+    assert_eq!(
+        wasmtime_invoke_on_server(&url, &dirs, &composed, &["files", "/pub"]),
+        format!("ok({ALLOWED:?})\n")
+    );
+    std::fs::write(public.join("virt-store-format"), "not a store").unwrap();
+    assert_eq!(
+        on_node.run_on_server(&url, &dirs, &["files", "/pub"]),
+        format!("{ALLOWED}\n")
+    );
+    assert_eq!(
+        on_node.run_on_server(&url, &dirs, &["files", "/data"]),
+        format!("{DENIED}\n")
+    );
+}
+
+/// Writes `name`, built by `build` into the directory it is given, into `dir`. Built once per test
+/// process: the file- and the Valkey-provider tests plug the same app.
+fn built_once(
+    cell: &'static OnceLock<Vec<u8>>,
+    dir: &Path,
+    name: &str,
+    build: impl FnOnce(&Path) -> PathBuf,
+) -> PathBuf {
+    let bytes = cell.get_or_init(|| {
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::read(build(scratch.path())).unwrap()
+    });
+    let app = dir.join(name);
+    std::fs::write(&app, bytes).unwrap();
+    app
+}
+
+/// The interop app in JavaScript, componentized by jco, in `dir`.
+fn javascript_app(dir: &Path) -> PathBuf {
+    static APP: OnceLock<Vec<u8>> = OnceLock::new();
+    built_once(&APP, dir, "js-app.wasm", componentize_javascript)
+}
+
+/// The interop app in Python, componentized by componentize-py, in `dir`.
+fn python_app(dir: &Path) -> PathBuf {
+    static APP: OnceLock<Vec<u8>> = OnceLock::new();
+    built_once(&APP, dir, "py-app.wasm", componentize_python)
+}
+
+fn componentize_javascript(dir: &Path) -> PathBuf {
+    let app = dir.join("js-app.wasm");
     ok(&mut jco(&[
         "componentize",
         "app.js",
@@ -341,18 +527,16 @@ fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
         "-o",
         app.to_str().unwrap(),
     ]));
-    interop_app_shares_a_store_across_runtimes(&app, dir.path());
+    app
 }
 
-#[test]
-fn python_app_on_wasmtime_and_jco_shares_a_store() {
+fn componentize_python(dir: &Path) -> PathBuf {
     let version = Command::new("componentize-py").arg("--version").output();
     assert!(
         version.as_ref().is_ok_and(|v| String::from_utf8_lossy(&v.stdout).contains("0.25.1")),
         "componentize-py 0.25.1 is not installed ({version:?}); run `scripts/test`, which installs it (pip install componentize-py==0.25.1)"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("py-app.wasm");
+    let app = dir.join("py-app.wasm");
     ok(Command::new("componentize-py")
         .current_dir(Path::new(REPO).join("examples/python"))
         .args([
@@ -365,7 +549,35 @@ fn python_app_on_wasmtime_and_jco_shares_a_store() {
             "-o",
         ])
         .arg(&app));
+    app
+}
+
+#[test]
+fn javascript_app_on_wasmtime_and_jco_shares_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = javascript_app(dir.path());
     interop_app_shares_a_store_across_runtimes(&app, dir.path());
+}
+
+#[test]
+fn python_app_on_wasmtime_and_jco_shares_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = python_app(dir.path());
+    interop_app_shares_a_store_across_runtimes(&app, dir.path());
+}
+
+#[test]
+fn javascript_app_on_wasmtime_and_jco_shares_a_valkey_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = javascript_app(dir.path());
+    interop_app_shares_a_valkey_server_across_runtimes(&app, dir.path());
+}
+
+#[test]
+fn python_app_on_wasmtime_and_jco_shares_a_valkey_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = python_app(dir.path());
+    interop_app_shares_a_valkey_server_across_runtimes(&app, dir.path());
 }
 
 #[test]
@@ -390,6 +602,43 @@ fn rust_counter_on_jco_and_wasmtime_share_a_store() {
     assert!(on_wasmtime.contains("written on node"), "{on_wasmtime}");
     assert!(on_node.run(&data, &[]).contains("run #3"));
     assert_eq!(get(&data, "visits"), "3");
+}
+
+#[test]
+fn rust_counter_on_jco_and_wasmtime_share_a_valkey_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let composed = dir.path().join("counter.valkey.wasm");
+    plug_valkey(Path::new(virt_store_harness::artifacts::COUNTER), &composed);
+    let server = Valkey::start(Kind::Valkey);
+    let url = server.url();
+
+    let on_node = Transpiled::new(&composed);
+    let noted = on_node.run_on_server(&url, &[], &["note", "written on node"]);
+    assert!(noted.contains("saved note:000001"), "{noted}");
+    let first = on_node.run_on_server(&url, &[], &[]);
+    assert!(first.contains("run #1"), "{first}");
+    let on_wasmtime = ok(wasmtime_on_server(&url, &[]).arg(&composed));
+    assert!(on_wasmtime.contains("run #2"), "{on_wasmtime}");
+    assert!(on_wasmtime.contains("written on node"), "{on_wasmtime}");
+    // The run log is appended with compare-and-swap, by each runtime in turn.
+    let third = on_node.run_on_server(&url, &[], &[]);
+    assert!(third.contains("run #3"), "{third}");
+    assert!(third.contains("runs so far: 1,2,3"), "{third}");
+    assert_eq!(native_get(&url, "visits").as_deref(), Some("3"));
+    assert_eq!(native_get(&url, "runs").as_deref(), Some("1,2,3"));
+    assert_eq!(
+        native_get(&url, "note:000001").as_deref(),
+        Some("written on node")
+    );
+
+    // Without `VIRT_STORE_URL` (run-on-node passes the host's), the provider says what to set.
+    let unset = fails(
+        on_node
+            .command(&[], "-".as_ref(), &[])
+            .env_remove("VIRT_STORE_URL"),
+    );
+    assert!(unset.contains("`VIRT_STORE_URL` is not set"), "{unset}");
+    assert_eq!(native_get(&url, "visits").as_deref(), Some("3"));
 }
 
 #[test]
