@@ -12,6 +12,10 @@
 //! stores in turn, so that all four see the same moment of a noisy machine. The report goes
 //! between the markers of `docs/BENCHMARKS.md`, the chart to `docs/bench-throughput.svg`.
 //!
+//! A section of its own (`valkey.rs`) runs the same workload plugged with the Valkey provider
+//! against a Valkey server on loopback, beside the backend's client natively and the filesystem
+//! provider (`--only valkey` runs it alone).
+//!
 //! `cargo run --release -p bench -- --quick` (minutes) or `cargo run --release -p bench` (the
 //! full matrix; long).
 
@@ -20,11 +24,12 @@ mod native;
 mod report;
 mod stores;
 mod targets;
+mod valkey;
 mod wasm;
 mod work;
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use native::{EngineStore, NativeStore, Sqlite};
 use report::{CaseResult, ConcurrencyRow, GroupCommit, OpenResult, Report, Side};
 use std::collections::{BTreeMap, HashMap};
@@ -49,15 +54,27 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     values: Option<Vec<usize>>,
     /// The report: `--quick` rewrites what lies between its `<!-- bench:quick:begin -->` and
-    /// `<!-- bench:quick:end -->`, other runs the `bench:full` section.
+    /// `<!-- bench:quick:end -->`, other runs the `bench:full` section; every run the
+    /// `bench:valkey` one.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/BENCHMARKS.md"))]
     out: PathBuf,
     /// The chart.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bench-throughput.svg"))]
     svg: PathBuf,
+    /// Runs only this section (and rewrites only its part of the report).
+    #[arg(long, value_enum)]
+    only: Option<Only>,
     /// Where populated stores are kept between runs.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-stores"))]
     stores: PathBuf,
+}
+
+/// A section that can run alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Only {
+    /// The Valkey provider against the native client and the filesystem provider: between
+    /// `<!-- bench:valkey:begin -->` and `<!-- bench:valkey:end -->`.
+    Valkey,
 }
 
 /// How much of everything a run does.
@@ -192,7 +209,11 @@ fn main() -> Result<()> {
             .as_secs()
     );
     let stores = stores::Stores::new(args.stores.clone())?;
-    stores.preflight(&plan.sizes)?;
+    if args.only.is_some() {
+        stores.preflight(&[valkey::KEYS])?;
+    } else {
+        stores.preflight(&plan.sizes)?;
+    }
     eprintln!("bench: compiling the workloads");
     let mut bench = Bench {
         wasm: Wasm::new()?,
@@ -202,6 +223,22 @@ fn main() -> Result<()> {
     };
     let mut report = Report::new(plan.clone());
     report.sizes = composed_sizes()?;
+
+    // First: it needs a server, whose absence had better fail the run now. Its section is
+    // written at once, whatever happens to the rest of the run.
+    eprintln!("bench: the Valkey provider");
+    let valkey = valkey::run(&bench, &plan)?;
+    let markdown = valkey.markdown();
+    println!("{markdown}");
+    write_between_markers(&args.out, "valkey", &markdown)?;
+    if args.only == Some(Only::Valkey) {
+        eprintln!(
+            "bench: wrote the Valkey section of `{}` in {:.0} s",
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
 
     for &keys in &plan.sizes {
         eprintln!("bench: open, {keys} keys");
@@ -285,6 +322,7 @@ fn provider_run(
             durable,
             data: Some(dir),
             preset: None,
+            server: None,
             start,
         },
     )?;
@@ -322,6 +360,7 @@ fn open_pass(bench: &Bench, plan: &Plan, keys: usize) -> Result<OpenResult> {
                 durable: true,
                 data: Some(&dir),
                 preset: None,
+                server: None,
                 start: None,
             },
         )?;
@@ -347,6 +386,7 @@ fn open_pass(bench: &Bench, plan: &Plan, keys: usize) -> Result<OpenResult> {
                 durable: true,
                 data: None,
                 preset: Some(&preset),
+                server: None,
                 start: None,
             },
         )?;
@@ -420,6 +460,7 @@ fn run_case(
             durable: case.durable,
             data: None,
             preset: Some(&bench.presets[&case.keys]),
+            server: None,
             start: None,
         },
     )?;

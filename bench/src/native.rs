@@ -1,4 +1,4 @@
-//! The native stores: the engine from Rust, and SQLite. Each runs the workload's operations on
+//! The native stores: the engine from Rust, SQLite, and the Valkey backend's client. Each runs the workload's operations on
 //! the same keys, timing each call as the guest does.
 
 use crate::work::{Samples, Work};
@@ -57,93 +57,221 @@ impl EngineStore {
 
 impl NativeStore for EngineStore {
     fn run(&mut self, op: &str, work: &Work) -> Result<Samples> {
-        let bucket = &self.bucket;
-        let value = vec![b'v'; work.size];
-        let mut nanos = Vec::new();
         let syncs = virt_store_engine::sync_count();
-        match op {
-            "set" => {
-                for i in work.keys() {
-                    time(&mut nanos, || Ok(bucket.set(&work.key(i), &value)?))?;
-                }
-            }
-            "get" => {
-                for i in work.keys() {
-                    let got = time(&mut nanos, || Ok(bucket.get(&work.key(i))?))?;
-                    if got.map(|v| v.len()) != Some(work.size) {
-                        bail!("engine: get `{}` did not return the value set", work.key(i));
-                    }
-                }
-            }
-            "exists" => {
-                for i in work.keys() {
-                    if !time(&mut nanos, || Ok(bucket.exists(&work.key(i))?))? {
-                        bail!("engine: `{}` does not exist", work.key(i));
-                    }
-                }
-            }
-            "increment" => {
-                for _ in 0..work.count {
-                    time(&mut nanos, || Ok(bucket.increment(&work.counter(), 1)?))?;
-                }
-            }
-            "cas" => {
-                let key = work.cas_key();
-                for _ in 0..work.count {
-                    time(&mut nanos, || loop {
-                        let version = bucket.version(&key)?;
-                        if bucket.swap(&key, version, &value)? {
-                            return Ok(());
-                        }
-                    })?;
-                }
-            }
-            "list" => {
-                for _ in 0..work.scans {
-                    time(&mut nanos, || {
-                        let (mut count, mut cursor) = (0, None::<String>);
-                        loop {
-                            let page = bucket.list_keys(cursor.as_deref())?;
-                            count += page.keys.len();
-                            match page.cursor {
-                                Some(next) => cursor = Some(next),
-                                None => return Ok(count),
-                            }
-                        }
-                    })?;
-                }
-            }
-            "set-many" => {
-                for b in work.batch_calls() {
-                    let entries: Vec<(String, Vec<u8>)> = work
-                        .batch_keys(b)
-                        .into_iter()
-                        .map(|k| (k, value.clone()))
-                        .collect();
-                    time(&mut nanos, || Ok(bucket.set_many(&entries)?))?;
-                }
-            }
-            "get-many" => {
-                for b in work.batch_calls() {
-                    let keys = work.batch_keys(b);
-                    let values = time(&mut nanos, || Ok(bucket.get_many(&keys)?))?;
-                    if values.iter().flatten().count() != keys.len() {
-                        bail!("engine: get-many did not find every key set-many wrote");
-                    }
-                }
-            }
-            "delete" => {
-                for i in work.keys() {
-                    time(&mut nanos, || Ok(bucket.delete(&work.key(i))?))?;
-                }
-            }
-            other => bail!("unknown operation `{other}`"),
-        }
+        let nanos = run_bucket(&self.bucket, "engine", op, work)?;
         Ok(Samples {
             nanos,
             syncs: Some(virt_store_engine::sync_count() - syncs),
         })
     }
+}
+
+/// The operations of a bucket of the engine or of the Valkey backend, which share their names.
+trait BucketOps {
+    fn set(&self, key: &str, value: &[u8]) -> Result<()>;
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    fn exists(&self, key: &str) -> Result<bool>;
+    fn increment(&self, key: &str) -> Result<()>;
+    /// A version read, then a swap conditional on it (what `cas.new` then `swap` do): whether
+    /// it swapped.
+    fn cas(&self, key: &str, value: &[u8]) -> Result<bool>;
+    /// One page of keys: how many, and the next cursor.
+    fn list_page(&self, cursor: Option<&str>) -> Result<(usize, Option<String>)>;
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<()>;
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>>;
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// Implements [`BucketOps`] for a bucket type whose methods have the engine's names.
+macro_rules! bucket_ops {
+    ($bucket:ty) => {
+        impl BucketOps for $bucket {
+            fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+                Ok(<$bucket>::set(self, key, value)?)
+            }
+            fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+                Ok(<$bucket>::get(self, key)?)
+            }
+            fn exists(&self, key: &str) -> Result<bool> {
+                Ok(<$bucket>::exists(self, key)?)
+            }
+            fn increment(&self, key: &str) -> Result<()> {
+                <$bucket>::increment(self, key, 1)?;
+                Ok(())
+            }
+            fn cas(&self, key: &str, value: &[u8]) -> Result<bool> {
+                let version = <$bucket>::version(self, key)?;
+                Ok(<$bucket>::swap(self, key, version, value)?)
+            }
+            fn list_page(&self, cursor: Option<&str>) -> Result<(usize, Option<String>)> {
+                let page = <$bucket>::list_keys(self, cursor)?;
+                Ok((page.keys.len(), page.cursor))
+            }
+            fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<()> {
+                Ok(<$bucket>::set_many(self, entries)?)
+            }
+            fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+                Ok(<$bucket>::get_many(self, keys)?)
+            }
+            fn delete(&self, key: &str) -> Result<()> {
+                Ok(<$bucket>::delete(self, key)?)
+            }
+        }
+    };
+}
+
+bucket_ops!(virt_store_engine::Bucket);
+bucket_ops!(virt_store_valkey::Bucket);
+
+/// Runs `op` as `work` says on `bucket` (of the store called `what` in errors), one timed call
+/// at a time; returns each call's latency.
+fn run_bucket(bucket: &impl BucketOps, what: &str, op: &str, work: &Work) -> Result<Vec<u64>> {
+    let value = vec![b'v'; work.size];
+    let mut nanos = Vec::new();
+    match op {
+        "set" => {
+            for i in work.keys() {
+                time(&mut nanos, || bucket.set(&work.key(i), &value))?;
+            }
+        }
+        "get" => {
+            for i in work.keys() {
+                let got = time(&mut nanos, || bucket.get(&work.key(i)))?;
+                if got.map(|v| v.len()) != Some(work.size) {
+                    bail!("{what}: get `{}` did not return the value set", work.key(i));
+                }
+            }
+        }
+        "exists" => {
+            for i in work.keys() {
+                if !time(&mut nanos, || bucket.exists(&work.key(i)))? {
+                    bail!("{what}: `{}` does not exist", work.key(i));
+                }
+            }
+        }
+        "increment" => {
+            for _ in 0..work.count {
+                time(&mut nanos, || bucket.increment(&work.counter()))?;
+            }
+        }
+        "cas" => {
+            let key = work.cas_key();
+            for _ in 0..work.count {
+                time(&mut nanos, || loop {
+                    if bucket.cas(&key, &value)? {
+                        return Ok(());
+                    }
+                })?;
+            }
+        }
+        "list" => {
+            for _ in 0..work.scans {
+                time(&mut nanos, || {
+                    let (mut count, mut cursor) = (0, None::<String>);
+                    loop {
+                        let (keys, next) = bucket.list_page(cursor.as_deref())?;
+                        count += keys;
+                        match next {
+                            Some(next) => cursor = Some(next),
+                            None => return Ok(count),
+                        }
+                    }
+                })?;
+            }
+        }
+        "set-many" => {
+            for b in work.batch_calls() {
+                let entries: Vec<(String, Vec<u8>)> = work
+                    .batch_keys(b)
+                    .into_iter()
+                    .map(|k| (k, value.clone()))
+                    .collect();
+                time(&mut nanos, || bucket.set_many(&entries))?;
+            }
+        }
+        "get-many" => {
+            for b in work.batch_calls() {
+                let keys = work.batch_keys(b);
+                let values = time(&mut nanos, || bucket.get_many(&keys))?;
+                if values.iter().flatten().count() != keys.len() {
+                    bail!("{what}: get-many did not find every key set-many wrote");
+                }
+            }
+        }
+        "delete" => {
+            for i in work.keys() {
+                time(&mut nanos, || bucket.delete(&work.key(i)))?;
+            }
+        }
+        other => bail!("unknown operation `{other}`"),
+    }
+    Ok(nanos)
+}
+
+/// The Valkey backend natively: `virt_store_valkey`'s client on the server the Valkey provider
+/// uses, one connection.
+pub struct ValkeyStore {
+    bucket: virt_store_valkey::Bucket,
+}
+
+impl ValkeyStore {
+    /// Connects to the server at `url` and takes its default bucket.
+    pub fn open(url: &str) -> Result<Self> {
+        let bucket = virt_store_valkey::Store::open(url, Default::default())
+            .with_context(|| format!("cannot connect to `{url}`"))?
+            .bucket("")?;
+        Ok(Self { bucket })
+    }
+
+    /// Fills the default bucket with `keys` keys `pre:<i>` of `value`, 100 keys a `set-many`.
+    pub fn populate(&self, keys: usize, value: &[u8]) -> Result<()> {
+        let indices: Vec<usize> = (0..keys).collect();
+        for chunk in indices.chunks(100) {
+            let entries: Vec<(String, Vec<u8>)> = chunk
+                .iter()
+                .map(|i| (format!("pre:{i}"), value.to_vec()))
+                .collect();
+            self.bucket.set_many(&entries)?;
+        }
+        Ok(())
+    }
+}
+
+impl NativeStore for ValkeyStore {
+    fn run(&mut self, op: &str, work: &Work) -> Result<Samples> {
+        let nanos = run_bucket(&self.bucket, "Valkey", op, work)?;
+        Ok(Samples { nanos, syncs: None })
+    }
+}
+
+/// A fresh client's first call, timed in two parts: connecting (with its handshake) and taking
+/// the default bucket, then a `get` of `key`, which must hold `size` bytes.
+pub fn valkey_first_call(url: &str, key: &str, size: usize) -> Result<(u64, u64)> {
+    let (mut open, mut get) = (Vec::new(), Vec::new());
+    let store = time(&mut open, || ValkeyStore::open(url))?;
+    let got = time(&mut get, || Ok(store.bucket.get(key)?))?;
+    if got.map(|v| v.len()) != Some(size) {
+        bail!("Valkey: get `{key}` did not return the preset value");
+    }
+    Ok((open[0], get[0]))
+}
+
+/// The same for the engine: a fresh store's bucket (as [`engine_opens`]), then a `get`.
+pub fn engine_first_call(dir: &Path, key: &str, size: usize) -> Result<(u64, u64)> {
+    let (mut open, mut get) = (Vec::new(), Vec::new());
+    let bucket = time(&mut open, || {
+        Ok(Store::open_deferred(
+            std::sync::Arc::new(virt_store_engine::StdFs),
+            dir,
+            options(true),
+        )
+        .bucket("")?)
+    })?;
+    let got = time(&mut get, || Ok(bucket.get(key)?))?;
+    if got.map(|v| v.len()) != Some(size) {
+        bail!("engine: get `{key}` did not return the preset value");
+    }
+    Ok((open[0], get[0]))
 }
 
 /// Opens the engine's default bucket `n` times, each time as a fresh store (what a fresh

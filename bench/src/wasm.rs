@@ -1,14 +1,18 @@
-//! The guest workload on wasmtime: plugged with the provider, or unplugged on wasmtime's
-//! in-memory `wasi:keyvalue` host.
+//! The guest workload on wasmtime: plugged with the provider (the filesystem one or the Valkey
+//! one), or unplugged on wasmtime's in-memory `wasi:keyvalue` host.
 //!
 //! Both run on one engine configured as `virt_store::Runtime` configures its own (wasmtime's
 //! defaults, WASI 0.2 linked synchronously, `allow_blocking_current_thread`). The provider's
 //! linker differs in one way: `descriptor.sync` and `descriptor.sync-data` of `wasi:filesystem`
 //! are wrapped to count the calls, so the syncs a durable operation issues inside the component
 //! are counted at the boundary, per instance, rather than assumed from the native engine.
+//!
+//! The Valkey provider runs on that same linker; its instance is granted TCP to the server and
+//! nothing else, as `virt-store run --store URL` grants it (`RunConfig::tcp_to`).
 
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker, Resource, ResourceTable};
@@ -17,6 +21,7 @@ use wasmtime_wasi::filesystem::WasiFilesystemView;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types as fs;
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_keyvalue::{WasiKeyValue, WasiKeyValueCtx, WasiKeyValueCtxBuilder};
 
@@ -44,6 +49,19 @@ pub enum Program {
     ProviderDraft3,
     /// The `draft` workload unplugged, on the in-memory host.
     InMemory,
+    /// The `draft` workload plugged with the Valkey provider.
+    Valkey,
+    /// The `draft3` workload plugged with the Valkey provider.
+    ValkeyDraft3,
+}
+
+/// A Valkey server the Valkey provider may reach.
+#[derive(Clone, Debug)]
+pub struct Server {
+    /// `VIRT_STORE_URL`.
+    pub url: String,
+    /// The one address the instance may connect to.
+    pub addr: SocketAddr,
 }
 
 /// One invocation of the workload.
@@ -56,6 +74,8 @@ pub struct Invocation<'a> {
     pub data: Option<&'a Path>,
     /// The in-memory host's initial contents.
     pub preset: Option<&'a HashMap<String, Vec<u8>>>,
+    /// The server of the Valkey provider: `VIRT_STORE_URL`, and TCP to it alone.
+    pub server: Option<&'a Server>,
     /// When given, called between instantiation and the run (to start instances together).
     pub start: Option<&'a (dyn Fn() + Sync)>,
 }
@@ -75,10 +95,12 @@ pub struct Wasm {
     provider: CommandPre<Host>,
     provider_draft3: CommandPre<Host>,
     in_memory: CommandPre<Host>,
+    valkey: CommandPre<Host>,
+    valkey_draft3: CommandPre<Host>,
 }
 
 impl Wasm {
-    /// Plugs the provider into the workload, compiles the three programs, and checks that the
+    /// Plugs the providers into the workload, compiles the five programs, and checks that the
     /// sync counter counts (one durable `set` in a scratch store must sync).
     pub fn new() -> Result<Self> {
         let engine = Engine::new(&wasmtime::Config::new()).map_err(wasmtime_error)?;
@@ -105,6 +127,10 @@ impl Wasm {
             virt_store::plug(app, virt_store::PROVIDER)
                 .context("cannot plug the provider into the workload")
         };
+        let plug_valkey = |app: &[u8]| {
+            virt_store::plug(app, virt_store::PROVIDER_VALKEY)
+                .context("cannot plug the Valkey provider into the workload")
+        };
         let wasm = Self {
             provider: compile(
                 &linker,
@@ -121,6 +147,16 @@ impl Wasm {
                 WORKLOAD_DRAFT,
                 "the draft workload on the in-memory host",
             )?,
+            valkey: compile(
+                &linker,
+                &plug_valkey(WORKLOAD_DRAFT)?,
+                "the draft workload plugged with the Valkey provider",
+            )?,
+            valkey_draft3: compile(
+                &linker,
+                &plug_valkey(WORKLOAD_DRAFT3)?,
+                "the draft3 workload plugged with the Valkey provider",
+            )?,
         };
 
         let scratch = tempfile::tempdir()?;
@@ -132,6 +168,7 @@ impl Wasm {
                 durable: true,
                 data: Some(scratch.path()),
                 preset: None,
+                server: None,
                 start: None,
             },
         )?;
@@ -147,6 +184,8 @@ impl Wasm {
             Program::Provider => &self.provider,
             Program::ProviderDraft3 => &self.provider_draft3,
             Program::InMemory => &self.in_memory,
+            Program::Valkey => &self.valkey,
+            Program::ValkeyDraft3 => &self.valkey_draft3,
         };
         let stdout = MemoryOutputPipe::new(CAPTURE_LIMIT);
         let stderr = MemoryOutputPipe::new(CAPTURE_LIMIT);
@@ -167,6 +206,20 @@ impl Wasm {
                 wasi.preopened_dir(dir, "/data", FsPerms::ReadWrite)
                     .map_err(wasmtime_error)
                     .with_context(|| format!("cannot preopen `{}`", dir.display()))?;
+            }
+            if let Some(server) = invocation.server {
+                wasi.env("VIRT_STORE_URL", &server.url);
+                let allowed = server.addr;
+                // A connect first binds the socket to the wildcard address, port 0 (an implicit
+                // bind): that is allowed, and a connect to the server; nothing else.
+                wasi.allow_tcp(true).socket_addr_check(move |addr, usage| {
+                    let ok = match usage {
+                        SocketAddrUse::TcpConnect => addr == allowed,
+                        SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                        _ => false,
+                    };
+                    Box::pin(async move { ok })
+                });
             }
             let mut keyvalue = WasiKeyValueCtxBuilder::new();
             if let Some(preset) = invocation.preset {
