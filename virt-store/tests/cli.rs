@@ -784,3 +784,28 @@ fn run_grants_the_network_only_to_the_store() {
         "{no_network:?}"
     );
 }
+
+/// The Valkey provider reaches its server over wasi:sockets and opens no file: it imports no
+/// `wasi:filesystem`, and exports every version's `wasi:keyvalue` but no preopens.
+#[test]
+fn the_valkey_provider_imports_sockets_and_no_filesystem() {
+    let imports = virt_store::imports(virt_store::PROVIDER_VALKEY).unwrap();
+    assert!(
+        imports.iter().any(|i| i.starts_with("wasi:sockets/tcp@")),
+        "{imports:?}"
+    );
+    assert!(
+        !imports.iter().any(|i| i.starts_with("wasi:filesystem/")),
+        "{imports:?}"
+    );
+    let exports = virt_store::exports(virt_store::PROVIDER_VALKEY).unwrap();
+    assert_eq!(
+        exports,
+        virt_store::exports(virt_store::PROVIDER)
+            .unwrap()
+            .into_iter()
+            .filter(|e| virt_store::is_keyvalue(e))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(exports.len(), 9, "{exports:?}");
+}
