@@ -362,7 +362,7 @@ impl Bucket {
         let shard = dir.parent().unwrap_or(&self.dir).to_path_buf();
         let key_dir = KeyDir {
             fs: self.fs(),
-            key: "",
+            key: None,
             shard,
             dir: dir.to_path_buf(),
         };
@@ -383,7 +383,7 @@ impl Bucket {
         let dir = shard.join(&hash);
         Ok(KeyDir {
             fs: self.fs(),
-            key,
+            key: Some(key),
             shard,
             dir,
         })

@@ -153,8 +153,8 @@ impl Syncs {
 /// A key's directory inside a bucket.
 pub(crate) struct KeyDir<'a> {
     pub fs: &'a dyn FileSystem,
-    /// The key (empty when unknown: fsck and listings, which never write a value).
-    pub key: &'a str,
+    /// The key (`None` when unknown: fsck and listings, which never write a value).
+    pub key: Option<&'a str>,
     pub shard: PathBuf,
     pub dir: PathBuf,
 }
@@ -301,13 +301,23 @@ impl KeyDir<'_> {
 
     /// A stored key other than the one asked for is a hash collision: an error, never its value.
     fn check_key(&self, stored: &str) -> Result<()> {
-        if !self.key.is_empty() && stored != self.key {
+        if let Some(key) = self.key.filter(|key| *key != stored) {
             return Err(Error::Collision {
-                key: KeyDisplay::new(self.key),
+                key: KeyDisplay::new(key),
                 stored: KeyDisplay::new(stored),
             });
         }
         Ok(())
+    }
+
+    /// The key, for a write that stores it (only writers that know it write values).
+    fn writer_key(&self) -> Result<&str> {
+        self.key.ok_or_else(|| {
+            self.corrupt(
+                &self.dir,
+                "internal error: a value written without its key; nothing was written".into(),
+            )
+        })
     }
 
     fn corrupt(&self, path: &Path, reason: String) -> Error {
@@ -395,7 +405,11 @@ impl KeyDir<'_> {
             }
             NewValue::Bytes(value) => {
                 self.fs
-                    .write_new(&path, &record::encode(self.key, value), syncs.files())
+                    .write_new(
+                        &path,
+                        &record::encode(self.writer_key()?, value),
+                        syncs.files(),
+                    )
                     .map_err(io_err("write", &path))?;
                 if syncs.files() {
                     sync::count();
@@ -420,7 +434,8 @@ impl KeyDir<'_> {
     /// Names the key in `dir`: `k.<base64url>`, or a `key` file for a long key (complete before
     /// its name appears: written in `tmp` and renamed, unless `dir` is still being built).
     fn name_key(&self, dir: &Path, tmp: &Path, syncs: &Syncs, live: bool) -> Result<()> {
-        if let Some(name) = key_name(self.key) {
+        let key = self.writer_key()?;
+        if let Some(name) = key_name(key) {
             let path = dir.join(name);
             return match self.fs.write_new(&path, b"", false) {
                 Err(e) if e.kind() != ErrorKind::AlreadyExists => Err(io_err("create", &path)(e)),
@@ -433,7 +448,7 @@ impl KeyDir<'_> {
             dir.join(KEY_FILE)
         };
         self.fs
-            .write_new(&staged, &record::encode(self.key, b""), syncs.files())
+            .write_new(&staged, &record::encode(key, b""), syncs.files())
             .map_err(io_err("write", &staged))?;
         if syncs.files() {
             sync::count();

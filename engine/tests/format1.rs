@@ -241,3 +241,58 @@ fn a_format1_store_takes_every_kind_of_write_and_converts_what_it_writes() {
     assert_clean(&again);
     assert!(again.fsck(true).unwrap().problems.is_empty());
 }
+
+#[test]
+fn instances_converting_one_format1_store_at_once_lose_no_write() {
+    let dir = fixture();
+    let (threads, each) = (4, 40);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let root = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                // Each thread is a fresh instance that found the store in format 1.
+                let store = Store::open(
+                    &root,
+                    Options {
+                        durability: Durability::NoSync,
+                    },
+                )
+                .unwrap();
+                let bucket = store.bucket("").unwrap();
+                let notes = store.bucket("notes").unwrap();
+                for i in 0..each {
+                    bucket.increment("counter", 1).expect("increment");
+                    notes.increment("tally", 1).expect("increment");
+                    bucket
+                        .set(&format!("own-{t}"), i.to_string().as_bytes())
+                        .expect("set");
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a writer panicked");
+    }
+    let store = open(dir.path());
+    let bucket = store.bucket("").unwrap();
+    assert_eq!(
+        bucket.get("counter").unwrap(),
+        Some((21 + threads * each).to_string().into_bytes())
+    );
+    assert_eq!(
+        store.bucket("notes").unwrap().get("tally").unwrap(),
+        Some((threads * each).to_string().into_bytes())
+    );
+    for t in 0..threads {
+        assert_eq!(
+            bucket.get(&format!("own-{t}")).unwrap(),
+            Some((each - 1).to_string().into_bytes())
+        );
+    }
+    assert_eq!(
+        bucket.get("big").unwrap(),
+        Some(big()),
+        "untouched keys stay"
+    );
+    assert_clean(&store);
+}

@@ -47,7 +47,11 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let key = 0..key_pool().len();
-    let value = prop::collection::vec(any::<u8>(), 0..40);
+    // Mostly values that fit in a pointer's name, some that need a file of their own.
+    let value = prop_oneof![
+        4 => prop::collection::vec(any::<u8>(), 0..40),
+        1 => prop::collection::vec(any::<u8>(), 150..260),
+    ];
     prop_oneof![
         4 => (key.clone(), value.clone()).prop_map(|(k, v)| Op::Set(k, v)),
         3 => key.clone().prop_map(Op::Get),
