@@ -106,14 +106,14 @@ impl Store {
         let Err(e) = self.fs.kind(&tmp) else {
             return Ok(Bucket::new(self.fs.clone(), dir, durability, false));
         };
+        // A format-1 bucket: read as it is, converted by its first write (a second `stat`).
+        if e.kind() == ErrorKind::NotFound && self.fs.kind(&dir.join(TMP1_DIR)).is_ok() {
+            return Ok(Bucket::new(self.fs.clone(), dir, durability, true));
+        }
         // The root's own errors (missing, foreign) say more than the bucket's.
         self.check_format()?;
         if e.kind() != ErrorKind::NotFound {
             return Err(io_err("open bucket", &dir)(e));
-        }
-        // A format-1 bucket: read as it is, converted by its first write.
-        if self.fs.kind(&dir.join(TMP1_DIR)).is_ok() {
-            return Ok(Bucket::new(self.fs.clone(), dir, durability, true));
         }
         // A format-1 provider that does not find a bucket reads the marker: it must say 2 before
         // a format-2 bucket exists.
