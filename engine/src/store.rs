@@ -86,6 +86,25 @@ impl Store {
         }
     }
 
+    /// The format version the store's marker says: 1 for a store that no format-2 engine has
+    /// written yet (its buckets are all still format 1), 2 once one has. For host tools
+    /// (`virt-store inspect`); [`Bucket::is_format1`] and [`Bucket::stats`] say the same of
+    /// each bucket and its keys.
+    pub fn format_version(&self) -> Result<u32> {
+        let marker = self.root.join(FORMAT_FILE);
+        let found = self
+            .fs
+            .read(&marker, usize::MAX)
+            .map_err(|e| root_error(&self.root, "read", e))?;
+        if found == FORMAT_MARKER.as_bytes() {
+            Ok(2)
+        } else if found == FORMAT1_MARKER.as_bytes() {
+            Ok(1)
+        } else {
+            Err(unknown_format(marker, &found))
+        }
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root

@@ -96,6 +96,7 @@ fn assert_clean(store: &Store) {
 fn a_format1_store_reads_as_written_and_reading_changes_nothing() {
     let dir = fixture();
     let store = open(dir.path());
+    assert_eq!(store.format_version().unwrap(), 1);
     assert_eq!(store.buckets().unwrap(), ["", "notes", "z-9"]);
     assert_clean(&store);
     for (bucket, key, value) in contents() {
@@ -157,8 +158,10 @@ fn a_format1_store_takes_every_kind_of_write_and_converts_what_it_writes() {
     let stale = default.version("hundred").unwrap();
     let on_tombstone = default.version("gone").unwrap();
 
+    assert_eq!(store.format_version().unwrap(), 1);
     default.set("hundred", &[b'H'; 100]).unwrap();
     assert!(!default.is_format1());
+    assert_eq!(store.format_version().unwrap(), 2);
     assert!(
         !default.swap("hundred", stale, b"stale").unwrap(),
         "a handle from before the conversion fails"
