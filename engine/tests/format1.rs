@@ -299,3 +299,50 @@ fn instances_converting_one_format1_store_at_once_lose_no_write() {
     );
     assert_clean(&store);
 }
+
+#[test]
+fn fsck_finds_and_repairs_damage_in_a_format1_bucket() {
+    let dir = fixture();
+    let store = open(dir.path());
+    let notes = store.bucket("notes").unwrap();
+    let hash = virt_store_engine::internals::key_hash("a/b");
+    let key_dir = notes.dir().join(&hash[..2]).join(&hash);
+    let value = fs::read_dir(&key_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("val."))
+        .unwrap();
+    let mut bytes = fs::read(&value).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    fs::write(&value, &bytes).unwrap();
+
+    let report = store.fsck(false).unwrap();
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    assert_eq!(report.problems[0].path, key_dir);
+    assert!(matches!(
+        report.problems[0].kind,
+        virt_store_engine::ProblemKind::CorruptValue(_)
+    ));
+    assert!(
+        store.bucket("notes").unwrap().is_format1(),
+        "a check changes nothing"
+    );
+    let report = store.fsck(true).unwrap();
+    assert!(report.problems[0].repaired, "{report:?}");
+    assert_clean(&store);
+    let notes = store.bucket("notes").unwrap();
+    assert!(
+        !notes.is_format1(),
+        "the repair was a write: it converted the bucket"
+    );
+    assert_eq!(notes.get("a/b").unwrap(), None);
+    assert_eq!(notes.get("..").unwrap(), Some(b"value of \"..\"".to_vec()));
+    notes.set("a/b", b"fresh").unwrap();
+    assert_eq!(notes.get("a/b").unwrap(), Some(b"fresh".to_vec()));
+    let stats = notes.stats().unwrap();
+    assert_eq!(
+        (stats.format1_keys, stats.format2_keys),
+        (7, 1),
+        "{stats:?}"
+    );
+}
