@@ -14,8 +14,9 @@ use crate::names::{inline_limit, key_hash, temp_name, Version, TMP1_DIR, TMP_DIR
 use crate::record;
 use crate::sync::{self, Durability};
 
-/// Sets (one per key of a `set_many`) and increments sweep `tmp/` once in this many, on average;
-/// deletes and swaps never do (a swap that fails leaves nothing behind, and deletes stage nothing).
+/// Sets (one per key of a `set_many`) and increments sweep `tmp2/` (and a format-1 `tmp/`) once
+/// in this many, on average; deletes and swaps never do (a swap that fails leaves nothing behind,
+/// and deletes stage nothing).
 pub const SWEEP_ONE_IN: u64 = 256;
 
 /// Age past which a temporary is debris.
@@ -310,10 +311,10 @@ impl Bucket {
         syncs.finish(self.fs())
     }
 
-    /// Removes temporaries older than `older_than` from the bucket's `tmp/` directory: the debris
-    /// of writers killed mid-write. Returns how many it removed. Live writers' temporaries are
-    /// younger than any sensible age (a write takes milliseconds); sets and increments call this with
-    /// probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
+    /// Removes temporaries older than `older_than` from the bucket's `tmp2/` (and a format-1
+    /// `tmp/`): the debris of writers killed mid-write. Returns how many it removed. Live
+    /// writers' temporaries are younger than any sensible age (a write takes milliseconds); sets
+    /// and increments call this with probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
     pub fn sweep_temps(&self, older_than: Duration) -> Result<usize> {
         let now = SystemTime::now();
         let mut removed = 0;
@@ -346,8 +347,8 @@ impl Bucket {
         Ok(removed)
     }
 
-    /// Sweeps `tmp/` on one set or increment in [`SWEEP_ONE_IN`], so debris never accumulates and no
-    /// single open or write pays for a scan. A failed sweep does not fail the write.
+    /// Sweeps `tmp2/` on one set or increment in [`SWEEP_ONE_IN`], so debris never accumulates
+    /// and no single open or write pays for a scan. A failed sweep does not fail the write.
     fn maybe_sweep(&self) {
         if crate::names::nonce().is_ok_and(|n| n.is_multiple_of(SWEEP_ONE_IN)) {
             let _ = self.sweep_temps(SWEEP_AGE);

@@ -22,7 +22,7 @@ use crate::record::{self, HEADER_LEN};
 use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
 
 /// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
-/// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
+/// be a shard (two hex digits) or a temporaries directory, so nothing in it is ever read as a key.
 pub const LOST_AND_FOUND_DIR: &str = "lost+found";
 
 /// How often a key directory is listed again before a state that a concurrent rename could
@@ -47,7 +47,7 @@ pub struct BucketStats {
     pub key_bytes: u64,
     /// Deleted keys whose directory remains (a tombstone keeps their version growing).
     pub tombstones: u64,
-    /// Entries in `tmp/`: writes in progress, or debris of killed writers.
+    /// Entries in `tmp2/` (and a format-1 `tmp/`): writes in progress, or debris of killed writers.
     pub temps: u64,
     /// Bytes of every file in the bucket (a batch's shared value file counted once per key
     /// that links to it).

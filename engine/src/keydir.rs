@@ -1,11 +1,11 @@
 //! One key's directory, and the protocol that makes every write to it linearizable without locks.
 //!
-//! A key directory holds exactly one pointer naming the current version: `p.<seq>.<nonce>.<payload>`
-//! in format 2, `cur.<seq>.<nonce>` in format 1 (read, and replaced by the next write). A format-2
-//! pointer carries a small value in its own name; a larger one is in the value file
-//! `val.<seq>.<nonce>`, written in place before the commit (a name no one else can pick: the
-//! nonce is random). The key itself is named once, by `k.<base64url>` or a `key` file. A write
-//! from version `v` to `w`:
+//! A key directory holds exactly one pointer naming the current version:
+//! `p.<seq>.<nonce>.<payload>` in format 2, `cur.<seq>.<nonce>` in format 1 (read, and replaced
+//! by the next write). A format-2 pointer carries a small value in its own name; a larger one is
+//! in the value file `val.<seq>.<nonce>`, written in place before the commit (a name no one else
+//! can pick: the nonce is random). The key itself is named once, by `k.<base64url>` or a `key`
+//! file. A write from version `v` to `w`:
 //!
 //! 1. writes `val.<w>` if the value is too large for a name (and, once, the key's name);
 //! 2. renames the pointer of `v` to the pointer of `w`. This is the commit: a pointer name
@@ -463,7 +463,7 @@ impl KeyDir<'_> {
         Ok(())
     }
 
-    /// A first write: builds the directory under `tmp/` and renames it into place, which fails
+    /// A first write: builds the directory under `tmp2/` and renames it into place, which fails
     /// if the key directory exists (and is not empty) by then.
     fn create(
         &self,

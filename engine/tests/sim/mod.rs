@@ -10,10 +10,10 @@
 //! - [`SimFs::new_journaled`], **journal**: when any directory is synced, which commits every
 //!   directory's names (ext4, whose directory sync commits its one journal).
 //!
-//! [`SimFs::power_loss`] returns the filesystem a reboot finds: the durable state, or ([`Loss::Random`]) for each directory
-//! either its durable names or all its latest ones, and for each file its durable data, its latest
-//! data, or a torn prefix of it. That drops, tears and reorders (across directories) whatever
-//! was not synced, within what POSIX allows.
+//! [`SimFs::power_loss`] returns the filesystem a reboot finds: the durable state, or
+//! ([`Loss::Random`]) for each directory either its durable names or all its latest ones, and for
+//! each file its durable data, its latest data, or a torn prefix of it. That drops, tears and
+//! reorders (across directories) whatever was not synced, within what POSIX allows.
 //!
 //! A store is opened on it with `Store::open_on(sim.clone(), ...)`.
 
