@@ -81,8 +81,12 @@ impl Bucket {
                     sync::sync_dir(self.fs(), &self.dir)?;
                 }
             }
-            // Another instance converted it first.
-            Err(_) if self.fs.kind(&self.tmp).is_ok_and(|k| k == Kind::Dir) => {}
+            // Another instance converted it first. A `tmp/` beside `tmp2/` can only be a format-1
+            // provider's, made in the moment of the first conversion (FORMAT.md, "Format 1"):
+            // removed when empty, so that it stops taking the bucket for a format-1 one.
+            Err(_) if self.fs.kind(&self.tmp).is_ok_and(|k| k == Kind::Dir) => {
+                let _ = self.fs.remove_dir(&old);
+            }
             Err(e) => return Err(io_err("convert to format 2", &self.dir)(e)),
         }
         self.format1.store(false, Ordering::Relaxed);

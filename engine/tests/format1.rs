@@ -346,3 +346,25 @@ fn fsck_finds_and_repairs_damage_in_a_format1_bucket() {
         "{stats:?}"
     );
 }
+
+#[test]
+fn a_format1_tmp_made_beside_a_converted_buckets_tmp2_is_removed_by_the_next_conversion() {
+    let dir = fixture();
+    let store = open(dir.path());
+    let notes = store.bucket("notes").unwrap();
+    assert!(notes.is_format1());
+    // Meanwhile another instance converts the bucket and is writing in `tmp2/`, and a format-1
+    // provider that read the old marker makes `tmp/` again.
+    let bucket_dir = notes.dir().to_path_buf();
+    fs::rename(bucket_dir.join(TMP1_DIR), bucket_dir.join(TMP_DIR)).unwrap();
+    fs::write(bucket_dir.join(TMP_DIR).join("in-flight"), b"x").unwrap();
+    fs::create_dir(bucket_dir.join(TMP1_DIR)).unwrap();
+
+    notes.set("..", b"written").unwrap();
+    assert!(
+        !bucket_dir.join(TMP1_DIR).exists(),
+        "format-1 providers would take the bucket for theirs"
+    );
+    assert!(bucket_dir.join(TMP_DIR).join("in-flight").exists());
+    assert_eq!(notes.get("..").unwrap(), Some(b"written".to_vec()));
+}
