@@ -2,18 +2,21 @@
 
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::{io_err, Error, KeyDisplay, Result};
 use crate::fs::{FileSystem, Kind};
-use crate::keydir::{KeyDir, Read, Snapshot, Staged, Syncs};
+use crate::keydir::{KeyDir, NewValue, Read, Syncs};
 use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use crate::names::{key_hash, Version, TMP_DIR};
-use crate::sync::{sync_dir, Durability};
+use crate::names::{inline_limit, key_hash, temp_name, Version, TMP1_DIR, TMP_DIR};
+use crate::record;
+use crate::sync::{self, Durability};
 
-/// Sets (one per key of a `set_many`) and increments sweep `tmp/` once in this many, on average;
-/// deletes and swaps never do (a swap that fails leaves nothing behind, and deletes stage nothing).
+/// Sets (one per key of a `set_many`) and increments sweep `tmp2/` (and a format-1 `tmp/`) once
+/// in this many, on average; deletes and swaps never do (a swap that fails leaves nothing behind,
+/// and deletes stage nothing).
 pub const SWEEP_ONE_IN: u64 = 256;
 
 /// Age past which a temporary is debris.
@@ -31,17 +34,63 @@ pub struct Bucket {
     dir: PathBuf,
     tmp: PathBuf,
     durability: Durability,
+    /// Still laid out as format 1 (`tmp/`): converted before its first write.
+    format1: Arc<AtomicBool>,
 }
 
 impl Bucket {
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, dir: PathBuf, durability: Durability) -> Bucket {
+    pub(crate) fn new(
+        fs: Arc<dyn FileSystem>,
+        dir: PathBuf,
+        durability: Durability,
+        format1: bool,
+    ) -> Bucket {
         let tmp = dir.join(TMP_DIR);
         Bucket {
             fs,
             dir,
             tmp,
             durability,
+            format1: Arc::new(AtomicBool::new(format1)),
         }
+    }
+
+    /// Whether the bucket is still a format-1 bucket, which no format-2 write has reached
+    /// (its first write converts it: FORMAT.md, "Format 1").
+    pub fn is_format1(&self) -> bool {
+        self.format1.load(Ordering::Relaxed)
+    }
+
+    /// Converts a format-1 bucket before its first write: the store's marker says format 2,
+    /// then `tmp/` becomes `tmp2/`, so that a format-1 provider, which takes a bucket with
+    /// `tmp/` for its own, finds none and reads the marker instead (and refuses the store).
+    fn writable(&self) -> Result<()> {
+        if !self.is_format1() {
+            return Ok(());
+        }
+        let root = self
+            .dir
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&self.dir);
+        crate::store::upgrade_marker(self.fs(), root, self.durability)?;
+        let old = self.dir.join(TMP1_DIR);
+        match self.fs.rename(&old, &self.tmp) {
+            Ok(()) => {
+                if self.durability != Durability::NoSync {
+                    sync::sync_dir(self.fs(), &self.dir)?;
+                }
+            }
+            // Another instance converted it first. A `tmp/` beside `tmp2/` can only be a format-1
+            // provider's, made in the moment of the first conversion (FORMAT.md, "Format 1"):
+            // removed when empty, so that it stops taking the bucket for a format-1 one.
+            Err(_) if self.fs.kind(&self.tmp).is_ok_and(|k| k == Kind::Dir) => {
+                let _ = self.fs.remove_dir(&old);
+            }
+            Err(e) => return Err(io_err("convert to format 2", &self.dir)(e)),
+        }
+        self.format1.store(false, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The filesystem the bucket is on.
@@ -70,13 +119,17 @@ impl Bucket {
 
     /// Sets `key` to `value`.
     pub fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.set_with(key, value, None, &mut self.syncs_now())
+        check_value(key, value)?;
+        let mut syncs = self.syncs();
+        self.set_with(key, NewValue::Bytes(value), &mut syncs)?;
+        syncs.finish(self.fs())
     }
 
     /// Deletes `key`; deleting an absent key does nothing (and changes no version).
     pub fn delete(&self, key: &str) -> Result<()> {
-        let mut syncs = self.syncs_now();
-        self.delete_with(key, &mut syncs)
+        let mut syncs = self.syncs();
+        self.delete_with(key, &mut syncs)?;
+        syncs.finish(self.fs())
     }
 
     /// Adds `delta` to the base-10 integer stored at `key` (absent counts as 0) and returns the
@@ -118,7 +171,7 @@ impl Bucket {
         expected: &'static str,
     ) -> Result<i128> {
         let key_dir = self.key_dir(key)?;
-        let mut syncs = self.syncs_now();
+        let mut syncs = self.syncs();
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Value)?;
             let current = match &snapshot.value {
@@ -138,14 +191,15 @@ impl Bucket {
                     delta,
                 });
             }
-            let staged = Staged::write(
-                self.fs(),
+            self.writable()?;
+            let text = new.to_string();
+            if key_dir.commit(
+                &snapshot,
+                NewValue::Bytes(text.as_bytes()),
                 &self.tmp,
-                key,
-                new.to_string().as_bytes(),
-                self.syncs_files(),
-            )?;
-            if key_dir.commit(&snapshot, Some(staged), &self.tmp, &mut syncs)? {
+                &mut syncs,
+            )? {
+                syncs.finish(self.fs())?;
                 self.maybe_sweep();
                 return Ok(new);
             }
@@ -171,13 +225,17 @@ impl Bucket {
     pub fn swap(&self, key: &str, expected: CasVersion, value: &[u8]) -> Result<bool> {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
-        let staged = Staged::write(self.fs(), &self.tmp, key, value, self.syncs_files())?;
-        key_dir.commit(
-            &Snapshot::at(expected.0),
-            Some(staged),
-            &self.tmp,
-            &mut self.syncs_now(),
-        )
+        self.writable()?;
+        // The handle knows the version, the pointer's name also carries the value: the listing
+        // finds the name, and the rename of exactly that name is the compare-and-swap.
+        let snapshot = key_dir.snapshot(Read::Version)?;
+        if snapshot.version != expected.0 {
+            return Ok(false);
+        }
+        let mut syncs = self.syncs();
+        let swapped = key_dir.commit(&snapshot, NewValue::Bytes(value), &self.tmp, &mut syncs)?;
+        syncs.finish(self.fs())?;
+        Ok(swapped)
     }
 
     /// The values of `keys`, in order.
@@ -190,33 +248,58 @@ impl Bucket {
     }
 
     /// Sets each key in order (a repeated key ends with its last value). Not atomic as a whole:
-    /// on error, earlier keys stay set. With syncing on, all value files are synced together and
-    /// each touched directory once, after all the writes (group commit).
+    /// on error, earlier keys stay set. Values too large for a name go into one shared file,
+    /// written and synced once, which each key's value file is a hard link to; every key is
+    /// committed, then the changed directories are synced (group commit: one sync each, or one
+    /// in all with [`Durability::SyncJournal`]).
     pub fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<()> {
         check_batch(entries.len())?;
         for (key, value) in entries {
             check_key(key)?;
             check_value(key, value)?;
         }
-        if self.durability == Durability::NoSync {
-            return entries
-                .iter()
-                .try_for_each(|(key, value)| self.set(key, value));
+        self.writable()?;
+        let mut syncs = self.syncs();
+        let mut pack = Vec::new();
+        let mut places = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            if value.len() > inline_limit() {
+                let record = record::encode(key, value);
+                places.push(Some((pack.len() as u64, record.len() as u64)));
+                pack.extend_from_slice(&record);
+            } else {
+                places.push(None);
+            }
         }
-        // Group commit: write every value file, sync them one after the other, commit every key,
-        // then sync each touched directory once.
-        let staged = entries
+        let pack_path = self.tmp.join(temp_name()?);
+        if !pack.is_empty() {
+            self.fs
+                .write_new(&pack_path, &pack, syncs.files())
+                .map_err(io_err("write", &pack_path))?;
+            if syncs.files() {
+                sync::count();
+            }
+        }
+        let written = entries
             .iter()
-            .map(|(key, value)| Staged::write(self.fs(), &self.tmp, key, value, false))
-            .collect::<Result<Vec<_>>>()?;
-        for file in &staged {
-            file.sync()?;
+            .zip(places)
+            .try_for_each(|((key, value), place)| {
+                let new = match place {
+                    Some((offset, len)) => NewValue::Packed {
+                        pack: &pack_path,
+                        offset,
+                        len,
+                    },
+                    None => NewValue::Bytes(value),
+                };
+                self.set_with(key, new, &mut syncs)
+            });
+        if !pack.is_empty() {
+            // Each key's value file is a link of its own; this name is no longer needed.
+            let _ = self.fs.remove_file(&pack_path);
         }
-        let mut syncs = Syncs::Later(Vec::new());
-        for ((key, value), file) in entries.iter().zip(staged) {
-            self.set_with(key, value, Some(file), &mut syncs)?;
-        }
-        self.finish_group(syncs)
+        written?;
+        syncs.finish(self.fs())
     }
 
     /// Deletes each key; absent keys are skipped. Not atomic as a whole.
@@ -225,27 +308,30 @@ impl Bucket {
         for key in keys {
             check_key(key)?;
         }
-        let mut syncs = match self.durability {
-            Durability::Sync => Syncs::Later(Vec::new()),
-            Durability::NoSync => Syncs::Off,
-        };
+        let mut syncs = self.syncs();
         for key in keys {
             self.delete_with(key, &mut syncs)?;
         }
-        self.finish_group(syncs)
+        syncs.finish(self.fs())
     }
 
-    /// Removes temporaries older than `older_than` from the bucket's `tmp/` directory: the debris
-    /// of writers killed mid-write. Returns how many it removed. Live writers' temporaries are
-    /// younger than any sensible age (a write takes milliseconds); sets and increments call this with
-    /// probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
+    /// Removes temporaries older than `older_than` from the bucket's `tmp2/` (and a format-1
+    /// `tmp/`): the debris of writers killed mid-write. Returns how many it removed. Live
+    /// writers' temporaries are younger than any sensible age (a write takes milliseconds); sets
+    /// and increments call this with probability 1/[`SWEEP_ONE_IN`] and an age of [`SWEEP_AGE`].
     pub fn sweep_temps(&self, older_than: Duration) -> Result<usize> {
         let now = SystemTime::now();
         let mut removed = 0;
-        for name in self.fs.list(&self.tmp).map_err(io_err("list", &self.tmp))? {
-            // A temporary removed by another sweeper while listing is one less to remove.
-            let Ok(name) = name else { continue };
-            let path = self.tmp.join(name);
+        let mut names = Vec::new();
+        for tmp in [&self.tmp, &self.dir.join(TMP1_DIR)] {
+            match self.fs.list(tmp) {
+                // A temporary removed by another sweeper while listing is one less to remove.
+                Ok(listing) => names.extend(listing.into_iter().flatten().map(|n| tmp.join(n))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("list", tmp)(e)),
+            }
+        }
+        for path in names {
             let Ok(modified) = self.fs.modified(&path) else {
                 continue;
             };
@@ -265,8 +351,8 @@ impl Bucket {
         Ok(removed)
     }
 
-    /// Sweeps `tmp/` on one set or increment in [`SWEEP_ONE_IN`], so debris never accumulates and no
-    /// single open or write pays for a scan. A failed sweep does not fail the write.
+    /// Sweeps `tmp2/` on one set or increment in [`SWEEP_ONE_IN`], so debris never accumulates
+    /// and no single open or write pays for a scan. A failed sweep does not fail the write.
     fn maybe_sweep(&self) {
         if crate::names::nonce().is_ok_and(|n| n.is_multiple_of(SWEEP_ONE_IN)) {
             let _ = self.sweep_temps(SWEEP_AGE);
@@ -277,19 +363,22 @@ impl Bucket {
     /// without knowing its key (for `fsck`, on keys whose value file is damaged). Returns false if
     /// another write got there first.
     pub(crate) fn delete_version(&self, dir: &Path, version: Version) -> Result<bool> {
+        self.writable()?;
         let shard = dir.parent().unwrap_or(&self.dir).to_path_buf();
         let key_dir = KeyDir {
             fs: self.fs(),
-            key: "",
+            key: None,
             shard,
             dir: dir.to_path_buf(),
         };
-        key_dir.commit(
-            &Snapshot::at(version),
-            None,
-            &self.tmp,
-            &mut self.syncs_now(),
-        )
+        let snapshot = key_dir.snapshot(Read::Version)?;
+        if snapshot.version != version {
+            return Ok(false);
+        }
+        let mut syncs = self.syncs();
+        let deleted = key_dir.commit(&snapshot, NewValue::Delete, &self.tmp, &mut syncs)?;
+        syncs.finish(self.fs())?;
+        Ok(deleted)
     }
 
     pub(crate) fn key_dir<'a>(&'a self, key: &'a str) -> Result<KeyDir<'a>> {
@@ -299,30 +388,19 @@ impl Bucket {
         let dir = shard.join(&hash);
         Ok(KeyDir {
             fs: self.fs(),
-            key,
+            key: Some(key),
             shard,
             dir,
         })
     }
 
-    /// Sets `key`, committing `staged` first if given (already written and synced), then fresh
-    /// value files for each retry.
-    fn set_with(
-        &self,
-        key: &str,
-        value: &[u8],
-        mut staged: Option<Staged<'_>>,
-        syncs: &mut Syncs,
-    ) -> Result<()> {
+    /// Sets `key` to `new`, retrying from a fresh read until a commit wins.
+    fn set_with(&self, key: &str, new: NewValue<'_>, syncs: &mut Syncs) -> Result<()> {
         let key_dir = self.key_dir(key)?;
-        check_value(key, value)?;
+        self.writable()?;
         for _ in 0..MAX_ATTEMPTS {
-            let staged = match staged.take() {
-                Some(staged) => staged,
-                None => Staged::write(self.fs(), &self.tmp, key, value, self.syncs_files())?,
-            };
             let snapshot = key_dir.snapshot(Read::Version)?;
-            if key_dir.commit(&snapshot, Some(staged), &self.tmp, syncs)? {
+            if key_dir.commit(&snapshot, new, &self.tmp, syncs)? {
                 self.maybe_sweep();
                 return Ok(());
             }
@@ -334,35 +412,19 @@ impl Bucket {
         let key_dir = self.key_dir(key)?;
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Version)?;
-            if snapshot.version.is_tombstone()
-                || key_dir.commit(&snapshot, None, &self.tmp, syncs)?
-            {
+            if snapshot.version.is_tombstone() {
+                return Ok(());
+            }
+            self.writable()?;
+            if key_dir.commit(&snapshot, NewValue::Delete, &self.tmp, syncs)? {
                 return Ok(());
             }
         }
         Err(contention(key))
     }
 
-    fn finish_group(&self, syncs: Syncs) -> Result<()> {
-        if let Syncs::Later(mut dirs) = syncs {
-            dirs.sort();
-            dirs.dedup();
-            for dir in &dirs {
-                sync_dir(self.fs(), dir)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn syncs_now(&self) -> Syncs {
-        match self.durability {
-            Durability::Sync => Syncs::Now,
-            Durability::NoSync => Syncs::Off,
-        }
-    }
-
-    fn syncs_files(&self) -> bool {
-        self.durability == Durability::Sync
+    fn syncs(&self) -> Syncs {
+        Syncs::new(self.durability)
     }
 }
 

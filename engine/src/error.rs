@@ -25,7 +25,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The root holds something that is not a store of this format version.
-    #[error("`{}` is not a virt-store format 1 store (its marker reads `{found}`); point the store at an empty or virt-store directory", path.display())]
+    #[error("`{}` is not a virt-store store of format 1 or 2 (its marker reads `{found}`); point the store at an empty or virt-store directory, or use the virt-store release that wrote it", path.display())]
     UnknownFormat {
         /// The marker file.
         path: PathBuf,

@@ -28,6 +28,15 @@ pub enum Kind {
 pub trait FileSystem: Debug + Send + Sync {
     /// At most the first `limit` bytes of the file at `path` (all of them for `usize::MAX`).
     fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>>;
+    /// At most `len` bytes of the file at `path` from `offset` on (fewer where it ends). The
+    /// default reads the file's first `offset + len` bytes; an implementation that can read at
+    /// an offset should (a batch's values share one file, and a read wants one of them).
+    fn read_range(&self, path: &Path, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let end = offset.saturating_add(len).try_into().unwrap_or(usize::MAX);
+        let mut bytes = self.read(path, end)?;
+        bytes.drain(..bytes.len().min(offset.try_into().unwrap_or(usize::MAX)));
+        Ok(bytes)
+    }
     /// Creates `path`, which must not exist, with `bytes`; syncs it before returning when `sync`
     /// is set.
     fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()>;
@@ -74,6 +83,15 @@ impl FileSystem for StdFs {
         fs::File::open(path)?
             .take(limit as u64)
             .read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn read_range(&self, path: &Path, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = fs::File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::with_capacity(len.min(1 << 16) as usize);
+        file.take(len).read_to_end(&mut bytes)?;
         Ok(bytes)
     }
 

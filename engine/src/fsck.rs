@@ -14,12 +14,15 @@ use crate::bucket::{Bucket, SWEEP_AGE};
 use crate::error::{io_err, Result};
 use crate::fs::{FileSystem, Kind};
 use crate::keydir::list_names;
-use crate::names::{entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Version, TMP_DIR};
+use crate::names::{
+    entry, is_key_hash, is_shard, key_hash, temp_name, Entry, Payload, Version, KEY_FILE, TMP1_DIR,
+    TMP_DIR,
+};
 use crate::record::{self, HEADER_LEN};
 use crate::store::{validate_bucket_id, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR};
 
 /// Directory in each bucket where `fsck --repair` keeps copies of damaged entries. It can never
-/// be a shard (two hex digits) or `tmp`, so nothing in it is ever read as a key.
+/// be a shard (two hex digits) or a temporaries directory, so nothing in it is ever read as a key.
 pub const LOST_AND_FOUND_DIR: &str = "lost+found";
 
 /// How often a key directory is listed again before a state that a concurrent rename could
@@ -44,10 +47,16 @@ pub struct BucketStats {
     pub key_bytes: u64,
     /// Deleted keys whose directory remains (a tombstone keeps their version growing).
     pub tombstones: u64,
-    /// Entries in `tmp/`: writes in progress, or debris of killed writers.
+    /// Entries in `tmp2/` (and a format-1 `tmp/`): writes in progress, or debris of killed writers.
     pub temps: u64,
-    /// Bytes of every file in the bucket.
+    /// Bytes of every file in the bucket (a batch's shared value file counted once per key
+    /// that links to it).
     pub disk_bytes: u64,
+    /// Key directories (keys and tombstones) still in format 1: a `cur.` pointer, the value in
+    /// its own file. Each becomes format 2 when it is next written.
+    pub format1_keys: u64,
+    /// Key directories (keys and tombstones) in format 2: a `p.` pointer.
+    pub format2_keys: u64,
 }
 
 /// What [`Store::fsck`] found and did.
@@ -116,7 +125,10 @@ impl Store {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|name| bucket_id(&name))
-            .filter(|id| is_dir(self.fs(), &self.bucket_dir(id).join(TMP_DIR)))
+            .filter(|id| {
+                let dir = self.bucket_dir(id);
+                is_dir(self.fs(), &dir.join(TMP_DIR)) || is_dir(self.fs(), &dir.join(TMP1_DIR))
+            })
             .collect();
         ids.sort();
         Ok(ids)
@@ -147,12 +159,16 @@ impl Store {
 
 impl Bucket {
     /// Counts the bucket's keys and bytes by walking its directories: O(keys), for host tools.
+    /// [`BucketStats::format1_keys`] and [`BucketStats::format2_keys`] say which format its keys
+    /// are in, and [`Bucket::is_format1`] the bucket's own layout.
     pub fn stats(&self) -> Result<BucketStats> {
         let mut stats = BucketStats::default();
-        let tmp = self.dir().join(TMP_DIR);
-        for name in list_names(self.fs(), &tmp)?.unwrap_or_default() {
-            stats.temps += 1;
-            stats.disk_bytes += self.fs().len(&tmp.join(name)).unwrap_or(0);
+        for tmp in [TMP_DIR, TMP1_DIR] {
+            let tmp = self.dir().join(tmp);
+            for name in list_names(self.fs(), &tmp)?.unwrap_or_default() {
+                stats.temps += 1;
+                stats.disk_bytes += self.fs().len(&tmp.join(name)).unwrap_or(0);
+            }
         }
         for key_dir in self.key_dirs()? {
             let names = match list_names(self.fs(), &key_dir) {
@@ -162,25 +178,38 @@ impl Bucket {
                 Err(_) if !is_dir(self.fs(), &key_dir) => continue,
                 Err(e) => return Err(e),
             };
-            let mut current: Option<Version> = None;
+            let state = State::of(&names);
             for name in &names {
                 stats.disk_bytes += self.fs().len(&key_dir.join(name)).unwrap_or(0);
-                if let Entry::Cur(v) = entry(name) {
-                    current = Some(current.map_or(v, |c| if v.seq > c.seq { v } else { c }));
-                }
             }
-            match current {
-                Some(v) if v.is_tombstone() => stats.tombstones += 1,
-                Some(v) => {
-                    if let Some((key_len, value_len)) =
-                        header(self.fs(), &key_dir.join(v.val_name()))
-                    {
-                        stats.keys += 1;
-                        stats.key_bytes += key_len;
-                        stats.value_bytes += value_len;
-                    }
+            let Some((v, payload, pointer)) = state.current() else {
+                continue;
+            };
+            if crate::keydir::is_format2(pointer) {
+                stats.format2_keys += 1;
+            } else {
+                stats.format1_keys += 1;
+            }
+            let lengths = match payload {
+                Payload::Tombstone => {
+                    stats.tombstones += 1;
+                    continue;
                 }
-                None => {}
+                Payload::Inline(value) => {
+                    let key_len = match &state.key_name {
+                        Some(key) => Some(key.len() as u64),
+                        None => header(self.fs(), &key_dir.join(KEY_FILE), 0).map(|h| h.0),
+                    };
+                    key_len.map(|k| (k, value.len() as u64))
+                }
+                Payload::File { offset, .. } => {
+                    header(self.fs(), &key_dir.join(v.val_name()), *offset)
+                }
+            };
+            if let Some((key_len, value_len)) = lengths {
+                stats.keys += 1;
+                stats.key_bytes += key_len;
+                stats.value_bytes += value_len;
             }
         }
         Ok(stats)
@@ -190,7 +219,7 @@ impl Bucket {
         let dir = self.dir().to_path_buf();
         for name in sorted(list_names(self.fs(), &dir)?.unwrap_or_default()) {
             let path = dir.join(&name);
-            if name == TMP_DIR {
+            if name == TMP_DIR || name == TMP1_DIR {
                 report.swept += self.sweep_temps(SWEEP_AGE)? as u64;
             } else if is_shard(&name) && is_dir(self.fs(), &path) {
                 let keys = match list_names(self.fs(), &path) {
@@ -264,7 +293,7 @@ impl Bucket {
             repaired,
         };
 
-        let Some(current) = state.pointers.iter().copied().max_by_key(|v| v.seq) else {
+        let Some((current, payload, pointer)) = state.current() else {
             if state.names.is_empty() {
                 // The debris of a first write cut short by an OS crash (FORMAT.md, invariant 6):
                 // it reads as absent and the next first write replaces it. Not damage. Removing it
@@ -281,11 +310,12 @@ impl Bucket {
             report_foreign(key_dir, &state, report);
             return Ok(());
         };
+        let (current, payload, pointer) = (*current, payload.clone(), pointer.clone());
         if state.pointers.len() > 1 {
             let mut repaired = repair;
             if repair {
-                for v in state.pointers.iter().filter(|v| **v != current) {
-                    let path = key_dir.join(v.cur_name());
+                for (v, _, name) in state.pointers.iter().filter(|p| p.2 != pointer) {
+                    let path = key_dir.join(name);
                     repaired &= self.fs().remove_file(&path).is_ok() || !exists(self.fs(), &path);
                     // Its value may be the last good copy of the key's data: keep it for a
                     // person. The pointer went first, so no writer can make it current again.
@@ -300,51 +330,102 @@ impl Bucket {
         // Value files of versions up to the current one, other than the current one, are
         // garbage for good: versions only grow, and an in-flight writer's file is newer. Those of
         // other pointers are not: with several pointers, which one is right is a guess.
-        for v in state
-            .values
-            .iter()
-            .filter(|v| v.seq <= current.seq && **v != current && !state.pointers.contains(v))
-        {
+        for v in state.values.iter().filter(|v| {
+            v.seq <= current.seq && **v != current && !state.pointers.iter().any(|p| p.0 == **v)
+        }) {
             if self.fs().remove_file(&key_dir.join(v.val_name())).is_ok() {
                 report.swept += 1;
             }
         }
         report_foreign(key_dir, &state, report);
-        if current.is_tombstone() {
-            return Ok(());
-        }
         let value_path = key_dir.join(current.val_name());
-        let kind = match self.fs().read(&value_path, usize::MAX) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Superseded since the listing, or really missing: only the pointer can tell.
-                if !exists(self.fs(), &key_dir.join(current.cur_name())) {
-                    return Ok(());
+        let (kind, bad_key_entry) = match &payload {
+            Payload::Tombstone => return Ok(()),
+            // The value is the name itself; what can be wrong is the key's name beside it.
+            Payload::Inline(_) => match (&state.key_name, state.key_file) {
+                (Some(key), _) if key_hash(key) != hash => (
+                    ProblemKind::WrongKey,
+                    Some(crate::names::key_name(key).unwrap_or_default()),
+                ),
+                (Some(_), _) => return Ok(()),
+                (None, true) => {
+                    let path = key_dir.join(KEY_FILE);
+                    match self.fs().read(&path, usize::MAX) {
+                        Err(e) => {
+                            report.problems.push(Problem {
+                                path,
+                                kind: ProblemKind::Unreadable(e.to_string()),
+                                repaired: false,
+                            });
+                            return Ok(());
+                        }
+                        Ok(bytes) => match record::decode(&bytes) {
+                            Err(e) => (
+                                ProblemKind::CorruptValue(format!("key file: {e}")),
+                                Some(KEY_FILE.to_owned()),
+                            ),
+                            Ok(r) if key_hash(r.key) != hash => {
+                                (ProblemKind::WrongKey, Some(KEY_FILE.to_owned()))
+                            }
+                            Ok(_) => return Ok(()),
+                        },
+                    }
                 }
-                ProblemKind::MissingValue
-            }
-            Err(e) => {
-                report.problems.push(Problem {
-                    path: value_path,
-                    kind: ProblemKind::Unreadable(e.to_string()),
-                    repaired: false,
-                });
-                return Ok(());
-            }
-            Ok(bytes) => match record::decode(&bytes) {
-                Err(e) => ProblemKind::CorruptValue(e.to_string()),
-                Ok(record) if key_hash(record.key) != hash => ProblemKind::WrongKey,
-                Ok(_) => return Ok(()),
+                (None, false) => (ProblemKind::CorruptValue("no key name".into()), None),
             },
+            Payload::File { offset, len } => {
+                let read = match len {
+                    None => self.fs().read(&value_path, usize::MAX),
+                    Some(len) => self.fs().read_range(&value_path, *offset, *len),
+                };
+                match read {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        // Superseded since the listing, or really missing: only the pointer can
+                        // tell.
+                        if !exists(self.fs(), &key_dir.join(&pointer)) {
+                            return Ok(());
+                        }
+                        (ProblemKind::MissingValue, None)
+                    }
+                    Err(e) => {
+                        report.problems.push(Problem {
+                            path: value_path,
+                            kind: ProblemKind::Unreadable(e.to_string()),
+                            repaired: false,
+                        });
+                        return Ok(());
+                    }
+                    Ok(bytes) => match record::decode(&bytes) {
+                        Err(e) => (ProblemKind::CorruptValue(e.to_string()), None),
+                        Ok(record) if key_hash(record.key) != hash => (ProblemKind::WrongKey, None),
+                        Ok(_) => return Ok(()),
+                    },
+                }
+            }
         };
-        let repaired = repair && self.tombstone_damaged(key_dir, hash, current)?;
+        let repaired = repair
+            && self.tombstone_damaged(
+                key_dir,
+                hash,
+                current,
+                &pointer,
+                bad_key_entry.as_deref(),
+            )?;
         report.problems.push(problem(kind, repaired));
         Ok(())
     }
 
-    /// Keeps a copy of the current value file, then commits a deletion on top of `current`.
-    /// Returns true once the key no longer holds the damaged version (a writer may have beaten
-    /// us to it, which heals it just as well).
-    fn tombstone_damaged(&self, key_dir: &Path, hash: &str, current: Version) -> Result<bool> {
+    /// Keeps a copy of the current value file (and moves away a key name that is not this
+    /// key's), then commits a deletion on top of `current`. Returns true once the key no longer
+    /// holds the damaged version (a writer may have beaten us to it, which heals it as well).
+    fn tombstone_damaged(
+        &self,
+        key_dir: &Path,
+        hash: &str,
+        current: Version,
+        pointer: &str,
+        bad_key_entry: Option<&str>,
+    ) -> Result<bool> {
         let value = key_dir.join(current.val_name());
         if let Ok(bytes) = self.fs().read(&value, usize::MAX) {
             let kept = self.lost_and_found(&format!("{hash}.{}", current.val_name()))?;
@@ -352,8 +433,11 @@ impl Bucket {
                 .write_new(&kept, &bytes, false)
                 .map_err(io_err("copy to lost+found", &value))?;
         }
+        if let Some(name) = bad_key_entry {
+            self.keep_in_lost_and_found(key_dir, hash, name)?;
+        }
         self.delete_version(key_dir, current)?;
-        Ok(!exists(self.fs(), &key_dir.join(current.cur_name())))
+        Ok(!exists(self.fs(), &key_dir.join(pointer)))
     }
 
     /// A directory with files but no pointer can be neither read nor written (a first write
@@ -363,7 +447,13 @@ impl Bucket {
     fn tombstone_pointerless(&self, key_dir: &Path, hash: &str, state: &State) -> Result<bool> {
         let newest = state.values.iter().map(|v| v.seq).max().unwrap_or(0);
         let seq = newest.saturating_add(POINTERLESS_SEQ_SKIP);
-        let pointer = key_dir.join(Version { seq, nonce: 0 }.cur_name());
+        let tombstone = Version { seq, nonce: 0 };
+        // A format-1 bucket keeps format-1 names until its first write converts it.
+        let pointer = key_dir.join(if self.is_format1() {
+            tombstone.cur_name()
+        } else {
+            tombstone.ptr_name(&Payload::Tombstone)
+        });
         self.fs()
             .write_new(&pointer, b"", false)
             .map_err(io_err("create", &pointer))?;
@@ -427,8 +517,11 @@ impl Bucket {
 #[derive(Debug, PartialEq, Eq)]
 struct State {
     names: Vec<String>,
-    pointers: Vec<Version>,
+    /// Each pointer's version, payload and name.
+    pointers: Vec<(Version, Payload, String)>,
     values: Vec<Version>,
+    key_name: Option<String>,
+    key_file: bool,
     foreign: Vec<String>,
 }
 
@@ -438,17 +531,26 @@ impl State {
             names: names.to_vec(),
             pointers: Vec::new(),
             values: Vec::new(),
+            key_name: None,
+            key_file: false,
             foreign: Vec::new(),
         };
         state.names.sort();
         for name in &state.names {
             match entry(name) {
-                Entry::Cur(v) => state.pointers.push(v),
+                Entry::Cur(v, p) => state.pointers.push((v, p, name.clone())),
                 Entry::Val(v) => state.values.push(v),
-                Entry::Other => state.foreign.push(name.clone()),
+                Entry::KeyName(key) if state.key_name.is_none() => state.key_name = Some(key),
+                Entry::KeyFile => state.key_file = true,
+                _ => state.foreign.push(name.clone()),
             }
         }
         state
+    }
+
+    /// The newest pointer: the one reads use.
+    fn current(&self) -> Option<&(Version, Payload, String)> {
+        self.pointers.iter().max_by_key(|p| p.0.seq)
     }
 }
 
@@ -479,9 +581,9 @@ fn bucket_id(name: &str) -> Option<String> {
     }
 }
 
-/// The key and value lengths from a value file's header, if it has one.
-fn header(fs: &dyn FileSystem, path: &Path) -> Option<(u64, u64)> {
-    let header = record::header(&fs.read(path, HEADER_LEN).ok()?).ok()?;
+/// The key and value lengths from the header of the record at `offset` of a file, if it has one.
+fn header(fs: &dyn FileSystem, path: &Path, offset: u64) -> Option<(u64, u64)> {
+    let header = record::header(&fs.read_range(path, offset, HEADER_LEN as u64).ok()?).ok()?;
     Some((header.key_len as u64, header.value_len))
 }
 

@@ -36,7 +36,8 @@ pub use fs::{FileSystem, Kind, StdFs};
 pub use fsck::{BucketStats, FsckReport, Problem, ProblemKind, LOST_AND_FOUND_DIR};
 pub use listing::KeyPage;
 pub use store::{
-    validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT_FILE, FORMAT_MARKER,
+    validate_bucket_id, Options, Store, BUCKETS_DIR, DEFAULT_BUCKET_DIR, FORMAT1_MARKER,
+    FORMAT_FILE, FORMAT_MARKER,
 };
 pub use sync::{sync_count, Durability};
 
@@ -44,6 +45,9 @@ pub use sync::{sync_count, Durability};
 /// files on purpose); not part of the API.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::names::{key_hash, nonce, temp_name};
+    pub use crate::names::{
+        b64_encode, key_hash, nonce, set_inline_limit, temp_name, MAX_INLINE_KEY, MAX_INLINE_VALUE,
+        TMP1_DIR, TMP_DIR,
+    };
     pub use crate::record::{decode, encode, DecodeError, HEADER_LEN, MAGIC};
 }

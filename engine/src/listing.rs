@@ -78,7 +78,7 @@ impl Bucket {
                 }
                 let key_dir = crate::keydir::KeyDir {
                     fs: self.fs(),
-                    key: "",
+                    key: None,
                     shard: shard_dir.clone(),
                     dir: shard_dir.join(&name),
                 };

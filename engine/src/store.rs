@@ -7,13 +7,15 @@ use std::sync::Arc;
 use crate::bucket::Bucket;
 use crate::error::{io_err, Error, Result};
 use crate::fs::{FileSystem, Kind, StdFs};
-use crate::names::{temp_name, TMP_DIR};
+use crate::names::{temp_name, TMP1_DIR, TMP_DIR};
 use crate::sync::{sync_dir, sync_file, Durability};
 
 /// Name of the marker file in the root.
 pub const FORMAT_FILE: &str = "virt-store-format";
 /// Content of the marker file for this format version.
-pub const FORMAT_MARKER: &str = "virt-store format 1\n";
+pub const FORMAT_MARKER: &str = "virt-store format 2\n";
+/// Content of the marker file of format 1, which this engine reads and converts as it writes.
+pub const FORMAT1_MARKER: &str = "virt-store format 1\n";
 /// Directory of the buckets, in the root.
 pub const BUCKETS_DIR: &str = "buckets";
 /// Directory name of the default bucket (`""`), which no identifier can spell.
@@ -53,7 +55,8 @@ impl Store {
     }
 
     /// The store at `root`, checked as it is used: opening a bucket that exists costs one `stat`
-    /// of its `tmp/` directory, which only a store of this format has (FORMAT.md, "Layout"), and
+    /// of its `tmp2/` directory, which only a store of this format has (FORMAT.md, "Layout"; a
+    /// format-1 bucket costs a second `stat`, of its `tmp/`), and
     /// the format marker is read (or written, in an empty directory) only when a bucket is
     /// created. For a host that opens the store in every short-lived instance, as the provider
     /// does in every `wasmtime serve` request; errors about the root come with the first bucket.
@@ -74,11 +77,31 @@ impl Store {
         let marker = self.root.join(FORMAT_FILE);
         match self.fs.read(&marker, usize::MAX) {
             Ok(found) if found == FORMAT_MARKER.as_bytes() => Ok(()),
+            Ok(found) if found == FORMAT1_MARKER.as_bytes() => Ok(()),
             Ok(found) => Err(unknown_format(marker, &found)),
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 init(&*self.fs, &self.root, &marker, self.options.durability)
             }
             Err(e) => Err(root_error(&self.root, "read", e)),
+        }
+    }
+
+    /// The format version the store's marker says: 1 for a store that no format-2 engine has
+    /// written yet (its buckets are all still format 1), 2 once one has. For host tools
+    /// (`virt-store inspect`); [`Bucket::is_format1`] and [`Bucket::stats`] say the same of
+    /// each bucket and its keys.
+    pub fn format_version(&self) -> Result<u32> {
+        let marker = self.root.join(FORMAT_FILE);
+        let found = self
+            .fs
+            .read(&marker, usize::MAX)
+            .map_err(|e| root_error(&self.root, "read", e))?;
+        if found == FORMAT_MARKER.as_bytes() {
+            Ok(2)
+        } else if found == FORMAT1_MARKER.as_bytes() {
+            Ok(1)
+        } else {
+            Err(unknown_format(marker, &found))
         }
     }
 
@@ -97,22 +120,31 @@ impl Store {
         validate_bucket_id(id)?;
         let dir = self.bucket_dir(id);
         let tmp = dir.join(TMP_DIR);
-        // A bucket exists once its tmp directory does; that is the only check on the hot path.
-        if let Err(e) = self.fs.kind(&tmp) {
-            // The root's own errors (missing, foreign) say more than the bucket's.
-            self.check_format()?;
-            if e.kind() != ErrorKind::NotFound {
-                return Err(io_err("open bucket", &dir)(e));
-            }
-            self.fs
-                .create_dir_all(&tmp)
-                .map_err(|e| writable_error(&dir, "create bucket", e))?;
-            if self.options.durability == Durability::Sync {
-                sync_dir(&*self.fs, &dir)?;
-                sync_dir(&*self.fs, &self.root.join(BUCKETS_DIR))?;
-            }
+        let durability = self.options.durability;
+        // A bucket exists once its tmp2 directory does; that is the only check on the hot path.
+        let Err(e) = self.fs.kind(&tmp) else {
+            return Ok(Bucket::new(self.fs.clone(), dir, durability, false));
+        };
+        // A format-1 bucket: read as it is, converted by its first write (a second `stat`).
+        if e.kind() == ErrorKind::NotFound && self.fs.kind(&dir.join(TMP1_DIR)).is_ok() {
+            return Ok(Bucket::new(self.fs.clone(), dir, durability, true));
         }
-        Ok(Bucket::new(self.fs.clone(), dir, self.options.durability))
+        // The root's own errors (missing, foreign) say more than the bucket's.
+        self.check_format()?;
+        if e.kind() != ErrorKind::NotFound {
+            return Err(io_err("open bucket", &dir)(e));
+        }
+        // A format-1 provider that does not find a bucket reads the marker: it must say 2 before
+        // a format-2 bucket exists.
+        upgrade_marker(&*self.fs, &self.root, durability)?;
+        self.fs
+            .create_dir_all(&tmp)
+            .map_err(|e| writable_error(&dir, "create bucket", e))?;
+        if durability != Durability::NoSync {
+            sync_dir(&*self.fs, &dir)?;
+            sync_dir(&*self.fs, &self.root.join(BUCKETS_DIR))?;
+        }
+        Ok(Bucket::new(self.fs.clone(), dir, durability, false))
     }
 
     /// The directory of bucket `id` (which must be valid).
@@ -148,6 +180,39 @@ pub fn validate_bucket_id(id: &str) -> Result<()> {
     Err(Error::InvalidBucket { id: shown, reason })
 }
 
+/// Makes the marker of a format-1 store say format 2 (atomically: a temporary renamed over it),
+/// before the store gets its first format-2 bucket. A marker that says 2 already is left alone.
+pub(crate) fn upgrade_marker(
+    fs: &dyn FileSystem,
+    root: &Path,
+    durability: Durability,
+) -> Result<()> {
+    let marker = root.join(FORMAT_FILE);
+    let found = fs
+        .read(&marker, usize::MAX)
+        .map_err(io_err("read", &marker))?;
+    if found == FORMAT_MARKER.as_bytes() {
+        return Ok(());
+    }
+    if found != FORMAT1_MARKER.as_bytes() {
+        return Err(unknown_format(marker, &found));
+    }
+    let temp = root.join(format!(".{FORMAT_FILE}.{}", temp_name()?));
+    let sync = durability != Durability::NoSync;
+    let written = fs
+        .write_new(&temp, FORMAT_MARKER.as_bytes(), sync)
+        .and_then(|()| fs.rename(&temp, &marker));
+    if let Err(e) = written {
+        let _ = fs.remove_file(&temp);
+        return Err(writable_error(root, "upgrade the format marker of", e));
+    }
+    if sync {
+        crate::sync::count();
+        sync_dir(fs, root)?;
+    }
+    Ok(())
+}
+
 /// Writes the marker (atomically: a temporary then a link, so a half-written marker is never
 /// seen) and the buckets directory.
 fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability) -> Result<()> {
@@ -173,7 +238,7 @@ fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability)
         let _ = fs.remove_file(&temp);
         return Err(e);
     }
-    if durability == Durability::Sync {
+    if durability != Durability::NoSync {
         sync_file(fs, &temp)?;
     }
     let linked = fs.hard_link(&temp, marker);
@@ -197,7 +262,7 @@ fn init(fs: &dyn FileSystem, root: &Path, marker: &Path, durability: Durability)
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
         Err(e) => return Err(writable_error(root, "create", e)),
     }
-    if durability == Durability::Sync {
+    if durability != Durability::NoSync {
         sync_dir(fs, root)?;
     }
     Ok(())

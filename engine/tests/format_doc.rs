@@ -41,6 +41,19 @@ fn format_document_states_the_constants_of_the_code() {
             virt_store_engine::SWEEP_ONE_IN
         ),
         format!("      {}/ ", virt_store_engine::LOST_AND_FOUND_DIR),
+        format!("      {}/ ", virt_store_engine::internals::TMP_DIR),
+        format!(
+            "| value in a pointer's name | {} bytes (`MAX_INLINE_VALUE`) |",
+            virt_store_engine::internals::MAX_INLINE_VALUE
+        ),
+        format!(
+            "| key in a `k.` name | {} bytes (`MAX_INLINE_KEY`) |",
+            virt_store_engine::internals::MAX_INLINE_KEY
+        ),
+        format!(
+            "Format 1 (marker `{}`)",
+            virt_store_engine::FORMAT1_MARKER.escape_debug()
+        ),
     ];
     for fact in &facts {
         assert!(

@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime};
 use virt_store_engine::internals::key_hash;
 use virt_store_engine::{Durability, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE};
 
+/// Every value in a value file (none in a pointer's name), so that each kind of damage to one
+/// can be made.
 fn store(dir: &Path) -> Store {
+    virt_store_engine::internals::set_inline_limit(0);
     Store::open(
         dir,
         Options {
@@ -157,7 +160,7 @@ fn pointer_damage_is_repaired() {
     let store = healthy(dir.path());
     let bucket = store.bucket("").unwrap();
     // `a` loses its pointer: neither readable nor writable until repaired.
-    fs::remove_file(file(&key_dir(dir.path(), "a"), "cur.")).unwrap();
+    fs::remove_file(file(&key_dir(dir.path(), "a"), "p.")).unwrap();
     assert!(bucket.get("a").is_err());
     // `b` gains an older second pointer.
     fs::write(
@@ -234,7 +237,7 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = healthy(dir.path());
     let bucket = store.bucket("").unwrap();
-    let tmp = bucket.dir().join("tmp");
+    let tmp = bucket.dir().join(virt_store_engine::internals::TMP_DIR);
     let old = tmp.join("00000000000000010000000000000001");
     let young = tmp.join("00000000000000020000000000000002");
     fs::write(&old, b"old").unwrap();
@@ -249,9 +252,9 @@ fn leftovers_of_killed_writers_are_swept_and_young_temps_kept() {
     // A superseded value file that a killed writer did not get to remove, and an in-flight one
     // (newer than the current version) that a live writer is about to commit.
     let kd = key_dir(dir.path(), "a");
-    let current = file(&kd, "cur.");
+    let current = file(&kd, "p.");
     let seq =
-        u64::from_str_radix(&current.file_name().unwrap().to_str().unwrap()[4..20], 16).unwrap();
+        u64::from_str_radix(&current.file_name().unwrap().to_str().unwrap()[2..18], 16).unwrap();
     let stale = kd.join(format!("val.{:016x}.00000000000000aa", seq));
     let in_flight = kd.join(format!("val.{:016x}.00000000000000bb", seq + 1));
     fs::write(&stale, virt_store_engine::internals::encode("a", b"stale")).unwrap();

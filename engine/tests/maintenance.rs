@@ -23,7 +23,10 @@ use virt_store_engine::{
     Bucket, Durability, FsckReport, Options, ProblemKind, Store, LOST_AND_FOUND_DIR, SWEEP_AGE,
 };
 
+/// Every value in a value file (none in a pointer's name), so that each kind of damage to one
+/// can be made.
 fn store(dir: &Path) -> Store {
+    virt_store_engine::internals::set_inline_limit(0);
     Store::open(
         dir,
         Options {
@@ -58,8 +61,8 @@ fn one(dir: &Path, prefix: &str) -> PathBuf {
 
 /// The `seq` of a key's current pointer.
 fn seq(key_dir: &Path) -> u64 {
-    let pointer = one(key_dir, "cur.");
-    u64::from_str_radix(&pointer.file_name().unwrap().to_str().unwrap()[4..20], 16).unwrap()
+    let pointer = one(key_dir, "p.");
+    u64::from_str_radix(&pointer.file_name().unwrap().to_str().unwrap()[2..18], 16).unwrap()
 }
 
 /// Each problem as (path, variant name), sorted.
@@ -152,7 +155,7 @@ fn damage_every_kind(bucket: &Bucket) -> Vec<(PathBuf, String)> {
     fs::rename(key_dir(bucket, "misplaced"), &misplaced).unwrap();
     expect(misplaced, "Misplaced");
 
-    fs::remove_file(one(&key_dir(bucket, "no-pointer"), "cur.")).unwrap();
+    fs::remove_file(one(&key_dir(bucket, "no-pointer"), "p.")).unwrap();
     expect(key_dir(bucket, "no-pointer"), "NoPointer");
 
     fs::write(
@@ -437,7 +440,7 @@ fn cas_handles_taken_before_a_repair_fail_after_it() {
 fn old_temporaries_are_swept_and_young_ones_kept() {
     let dir = tempfile::tempdir().unwrap();
     let (store, bucket) = healthy(dir.path());
-    let tmp = bucket.dir().join("tmp");
+    let tmp = bucket.dir().join(virt_store_engine::internals::TMP_DIR);
     let old_file = tmp.join("00000000000000010000000000000001");
     let old_build = tmp.join("00000000000000020000000000000002.d");
     let young_file = tmp.join("00000000000000030000000000000003");
@@ -673,7 +676,7 @@ fn a_pointerless_repair_leaves_foreign_files_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (store, bucket) = healthy(dir.path());
     let kd = key_dir(&bucket, "a");
-    fs::remove_file(one(&kd, "cur.")).unwrap();
+    fs::remove_file(one(&kd, "p.")).unwrap();
     let notes = kd.join("notes.txt");
     fs::write(&notes, b"mine").unwrap();
 
@@ -717,7 +720,7 @@ fn a_pointerless_repair_never_recreates_an_old_pointer_name() {
         encode("k", b"relic"),
     )
     .unwrap();
-    fs::remove_file(one(&kd, "cur.")).unwrap();
+    fs::remove_file(one(&kd, "p.")).unwrap();
 
     let report = store.fsck(true).unwrap();
     assert_eq!(found(&report), [(kd.clone(), "NoPointer".to_owned())]);

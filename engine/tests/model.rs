@@ -47,7 +47,11 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let key = 0..key_pool().len();
-    let value = prop::collection::vec(any::<u8>(), 0..40);
+    // Mostly values that fit in a pointer's name, some that need a file of their own.
+    let value = prop_oneof![
+        4 => prop::collection::vec(any::<u8>(), 0..40),
+        1 => prop::collection::vec(any::<u8>(), 150..260),
+    ];
     prop_oneof![
         4 => (key.clone(), value.clone()).prop_map(|(k, v)| Op::Set(k, v)),
         3 => key.clone().prop_map(Op::Get),
@@ -85,14 +89,15 @@ fn list_all(bucket: &Bucket) -> Vec<String> {
     }
 }
 
-/// What a writer of `key` killed between moving its value file in and committing leaves: a staged
-/// temporary, and the value file of the next version, with no pointer to it.
+/// What writers of `key` killed before their commit leave: a temporary (a batch's shared file, a
+/// first write's directory), and the value file of the next version, written in place, with no
+/// pointer to it.
 fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &[u8]) {
     let hash = virt_store_engine::internals::key_hash(key);
     let key_dir = bucket_dir.join(&hash[..2]).join(&hash);
     std::fs::write(
         bucket_dir
-            .join("tmp")
+            .join(virt_store_engine::internals::TMP_DIR)
             .join(virt_store_engine::internals::temp_name().unwrap()),
         virt_store_engine::internals::encode(key, value),
     )
@@ -106,7 +111,7 @@ fn leave_killed_writers_debris(bucket_dir: &std::path::Path, key: &str, value: &
             .file_name()
             .into_string()
             .expect("utf-8");
-        if let Some(version) = name.strip_prefix("cur.") {
+        if let Some(version) = name.strip_prefix("p.") {
             let seq = u64::from_str_radix(&version[..16], 16).expect("seq");
             let next = key_dir.join(format!(
                 "val.{:016x}.{:016x}",

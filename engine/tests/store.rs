@@ -8,7 +8,9 @@ use virt_store_engine::internals::key_hash;
 use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_PAGE_KEYS, MAX_VALUE_BYTES};
 use virt_store_engine::{Bucket, Durability, Error, Options, Store};
 
+/// Every value in a value file (none in a pointer's name), for the tests that damage them.
 fn open(dir: &Path) -> Bucket {
+    virt_store_engine::internals::set_inline_limit(0);
     Store::open(
         dir,
         Options {
@@ -107,10 +109,10 @@ fn a_deferred_store_checks_its_root_when_a_bucket_is_created() {
         fs::read_to_string(empty.path().join(virt_store_engine::FORMAT_FILE)).unwrap(),
         virt_store_engine::FORMAT_MARKER
     );
-    // An existing bucket is found by its `tmp/` alone; a new one still checks the marker.
+    // An existing bucket is found by its `tmp2/` alone; a new one still checks the marker.
     fs::write(
         empty.path().join(virt_store_engine::FORMAT_FILE),
-        "virt-store format 2\n",
+        "virt-store format 3\n",
     )
     .unwrap();
     assert_eq!(
@@ -127,14 +129,14 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
     let bucket = open(dir.path());
     bucket.set("k", b"old").unwrap();
     let kd = key_dir(dir.path(), "k");
-    // A writer killed after moving its value in but before its commit, one killed while staging,
-    // and one killed while building a new key's directory.
+    // A writer killed after writing its value file in place but before its commit, one killed
+    // while writing a batch's shared file, and one killed while building a new key's directory.
     let pointer = fs::read_dir(&kd)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .find(|n| n.starts_with("cur."))
+        .find(|n| n.starts_with("p."))
         .unwrap();
-    let seq = &pointer["cur.".len().."cur.".len() + 16];
+    let seq = &pointer["p.".len().."p.".len() + 16];
     let next = format!("{:016x}", u64::from_str_radix(seq, 16).unwrap() + 1);
     fs::write(
         kd.join(format!("val.{next}.00000000000000aa")),
@@ -142,11 +144,11 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
     )
     .unwrap();
     fs::write(
-        bucket.dir().join("tmp/0123456789abcdef0123456789abcdef"),
+        bucket.dir().join("tmp2/0123456789abcdef0123456789abcdef"),
         b"half a value",
     )
     .unwrap();
-    fs::create_dir(bucket.dir().join("tmp/00000000000000000000000000000001.d")).unwrap();
+    fs::create_dir(bucket.dir().join("tmp2/00000000000000000000000000000001.d")).unwrap();
 
     assert_eq!(bucket.get("k").unwrap(), Some(b"old".to_vec()));
     assert_eq!(bucket.list_keys(None).unwrap().keys, vec!["k".to_string()]);
@@ -161,15 +163,20 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
         0
     );
     assert_eq!(bucket.sweep_temps(std::time::Duration::ZERO).unwrap(), 2);
-    assert_eq!(fs::read_dir(bucket.dir().join("tmp")).unwrap().count(), 0);
+    assert_eq!(
+        fs::read_dir(bucket.dir().join(virt_store_engine::internals::TMP_DIR))
+            .unwrap()
+            .count(),
+        0
+    );
     let left: Vec<String> = fs::read_dir(&kd)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(
         left.len(),
-        2,
-        "only the pointer and the current value remain: {left:?}"
+        3,
+        "only the key's name, the pointer and the current value remain: {left:?}"
     );
 }
 

@@ -2,12 +2,18 @@
 //! stores on.
 //!
 //! It keeps what was written apart from what was synced, as SQLite's crash VFS and redb's crash
-//! tests do. A file's data becomes durable when the file is synced; a directory's names (files
-//! created, renamed or removed in it) when the directory is synced. [`SimFs::power_loss`] returns
-//! the filesystem a reboot finds: the durable state, or ([`Loss::Random`]) for each directory
-//! either its durable names or all its latest ones, and for each file its durable data, its latest
-//! data, or a torn prefix of it. That drops, tears and reorders (across directories) whatever
-//! was not synced, within what POSIX allows.
+//! tests do. A file's data becomes durable when the file is synced. A directory's names (files
+//! created, renamed or removed in it) become durable in one of two models, chosen when the
+//! filesystem is made:
+//! - [`SimFs::new`], **per directory**: when that directory is synced, and no other (btrfs, and
+//!   what POSIX promises);
+//! - [`SimFs::new_journaled`], **journal**: when any directory is synced, which commits every
+//!   directory's names (ext4, whose directory sync commits its one journal).
+//!
+//! [`SimFs::power_loss`] returns the filesystem a reboot finds: the durable state, or
+//! ([`Loss::Random`]) for each directory either its durable names or all its latest ones, and for
+//! each file its durable data, its latest data, or a torn prefix of it. That drops, tears and
+//! reorders (across directories) whatever was not synced, within what POSIX allows.
 //!
 //! A store is opened on it with `Store::open_on(sim.clone(), ...)`.
 
@@ -54,6 +60,8 @@ pub struct SimFs {
     calls: AtomicU64,
     /// After this many calls every call fails (`u64::MAX`: never).
     crash_after: AtomicU64,
+    /// Whether a directory sync makes every directory's names durable (the journal model).
+    journal: bool,
 }
 
 const ROOT: Id = 0;
@@ -71,15 +79,24 @@ impl SimFs {
             durable: BTreeMap::new(),
             created: now,
         };
-        Arc::new(SimFs::with_nodes(root.into(), vec![root_node]))
+        Arc::new(SimFs::with_nodes(root.into(), vec![root_node], false))
     }
 
-    fn with_nodes(root: PathBuf, nodes: Vec<Node>) -> SimFs {
+    /// An empty filesystem of the journal model: a directory sync makes the names of every
+    /// directory durable.
+    pub fn new_journaled(root: impl Into<PathBuf>) -> Arc<SimFs> {
+        let sim = SimFs::new(root);
+        let nodes = sim.nodes().clone();
+        Arc::new(SimFs::with_nodes(sim.root.clone(), nodes, true))
+    }
+
+    fn with_nodes(root: PathBuf, nodes: Vec<Node>, journal: bool) -> SimFs {
         SimFs {
             root,
             nodes: Mutex::new(nodes),
             calls: AtomicU64::new(0),
             crash_after: AtomicU64::new(u64::MAX),
+            journal,
         }
     }
 
@@ -201,7 +218,7 @@ impl SimFs {
             new
         }
         visit(ROOT, &nodes, &mut kept, &mut map, strict, &mut random);
-        Arc::new(SimFs::with_nodes(self.root.clone(), kept))
+        Arc::new(SimFs::with_nodes(self.root.clone(), kept, self.journal))
     }
 
     /// Counts a call, and fails it once the crash point is passed.
@@ -351,12 +368,18 @@ impl FileSystem for SimFs {
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         self.call()?;
         let id = self.lookup(path)?;
-        match &mut self.nodes()[id] {
-            Node::Dir {
+        let mut nodes = self.nodes();
+        if matches!(nodes[id], Node::File { .. }) {
+            return Err(err(ErrorKind::NotADirectory, "not a directory", path));
+        }
+        for (at, node) in nodes.iter_mut().enumerate() {
+            if let Node::Dir {
                 entries, durable, ..
-            } => *durable = entries.clone(),
-            Node::File { .. } => {
-                return Err(err(ErrorKind::NotADirectory, "not a directory", path))
+            } = node
+            {
+                if at == id || self.journal {
+                    *durable = entries.clone();
+                }
             }
         }
         Ok(())
