@@ -4,7 +4,8 @@
 //!
 //! Configuration, read from the environment the runtime gives the composed component:
 //! - `VIRT_STORE_DIR`: the store's directory inside the guest (default `/data`);
-//! - `VIRT_STORE_SYNC`: `on` (default) syncs every acknowledged write, `off` does not.
+//! - `VIRT_STORE_SYNC`: `on` (default) syncs every acknowledged write, `off` does not, and
+//!   `ext4-journal` syncs each write or batch once, relying on ext4's journal.
 //!
 //! It also exports `wasi:filesystem/preopens`, which plugging wires to the app: the host's
 //! preopens less the store's (`preopens.rs`), so that the app cannot reach the store's files.
@@ -138,8 +139,9 @@ fn store() -> Result<&'static Store, Failure> {
     let durability = match std::env::var("VIRT_STORE_SYNC").as_deref() {
         Err(_) | Ok("on") => Durability::Sync,
         Ok("off") => Durability::NoSync,
+        Ok("ext4-journal") => Durability::SyncJournal,
         Ok(other) => {
-            return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default) or `off`")))
+            return Err(Failure(format!("`VIRT_STORE_SYNC` is `{other}`: set it to `on` (sync every write, the default), `off`, or `ext4-journal` (one sync per write or batch, on ext4 only)")))
         }
     };
     let fs: Arc<dyn FileSystem> = match wasi_fs::WasiFs::for_root(&dir) {

@@ -91,38 +91,45 @@ impl WasiFs {
             .open_at(PathFlags::SYMLINK_FOLLOW, path, open, flags)
             .map_err(io_error)
     }
+
+    /// At most `limit` bytes of the file at `path` from `offset` on (fewer where it ends).
+    fn read_at(&self, path: &Path, offset: u64, limit: usize) -> io::Result<Vec<u8>> {
+        let path = self.relative(path)?;
+        let file = self.open(&path, OpenFlags::empty(), DescriptorFlags::READ)?;
+        let mut bytes = Vec::new();
+        loop {
+            let ask = if bytes.is_empty() {
+                FIRST_READ
+            } else {
+                READ_CHUNK
+            };
+            let want = (limit - bytes.len()).min(ask);
+            if want == 0 {
+                break;
+            }
+            let (chunk, end) = file
+                .read(want as u64, offset + bytes.len() as u64)
+                .map_err(io_error)?;
+            bytes.extend_from_slice(&chunk);
+            // A read of a regular file comes back short only at its end (as `pread` does), so a
+            // small value takes one call. Were a runtime to answer short mid-file, the value's
+            // length and checksum would turn it into a corrupt-value error, never a wrong value.
+            if end || chunk.len() < want {
+                break;
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 impl FileSystem for WasiFs {
     fn read(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
-        let path = self.relative(path)?;
-        {
-            let file = self.open(&path, OpenFlags::empty(), DescriptorFlags::READ)?;
-            let mut bytes = Vec::new();
-            loop {
-                let ask = if bytes.is_empty() {
-                    FIRST_READ
-                } else {
-                    READ_CHUNK
-                };
-                let want = (limit - bytes.len()).min(ask);
-                if want == 0 {
-                    break;
-                }
-                let (chunk, end) = file
-                    .read(want as u64, bytes.len() as u64)
-                    .map_err(io_error)?;
-                bytes.extend_from_slice(&chunk);
-                // A read of a regular file comes back short only at its end (as `pread` does),
-                // so a small value takes one call. Were a runtime to answer short mid-file, the
-                // value's length and checksum would turn it into a corrupt-value error, never a
-                // wrong value.
-                if end || chunk.len() < want {
-                    break;
-                }
-            }
-            Ok(bytes)
-        }
+        self.read_at(path, 0, limit)
+    }
+
+    /// A batch's values share one file: a read of one of them starts at its offset.
+    fn read_range(&self, path: &Path, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        self.read_at(path, offset, usize::try_from(len).unwrap_or(usize::MAX))
     }
 
     fn write_new(&self, path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {

@@ -85,17 +85,18 @@ fn a_directory_of_another_format_is_refused_and_left_alone() {
     let dir = TempDir::new().unwrap();
     std::fs::write(
         dir.path().join("virt-store-format"),
-        "virt-store format 2\n",
+        "virt-store format 3\n",
     )
     .unwrap();
     let out = virt_store_harness::run("kv_set", dir.path(), &["k", "v"], &[]).unwrap();
     assert_ne!(
         out.status, 0,
-        "kv_set into a format-2 directory succeeded: {out}"
+        "kv_set into a format-3 directory succeeded: {out}"
     );
     assert!(
-        out.stderr.contains("is not a virt-store format 1 store")
-            && out.stderr.contains("virt-store format 2"),
+        out.stderr
+            .contains("is not a virt-store store of format 1 or 2")
+            && out.stderr.contains("virt-store format 3"),
         "the error should name the format found: {out}"
     );
     let names: Vec<_> = std::fs::read_dir(dir.path())

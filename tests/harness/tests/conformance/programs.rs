@@ -73,6 +73,27 @@ fn assert_only_engine_names(root: &std::path::Path) {
         s.split_once('.')
             .is_some_and(|(seq, nonce)| hex(seq, 16) && hex(nonce, 16))
     };
+    let base64url = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    // `p.<seq>.<nonce>.<payload>`: the value in the name (`i...`), in a file (`f`, or a part of a
+    // batch's file, `f<offset>.<length>`), or none (`d`).
+    let pointer = |s: &str| {
+        s.get(..33).is_some_and(version)
+            && s[33..].strip_prefix('.').is_some_and(|payload| {
+                payload == "d"
+                    || payload.strip_prefix('i').is_some_and(base64url)
+                    || payload.strip_prefix('f').is_some_and(|at| {
+                        at.is_empty()
+                            || at.split_once('.').is_some_and(|(offset, len)| {
+                                [offset, len].iter().all(|h| {
+                                    !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
+                                })
+                            })
+                    })
+            })
+    };
     let mut stack = vec![root.to_path_buf()];
     let mut files = 0;
     while let Some(dir) = stack.pop() {
@@ -85,14 +106,16 @@ fn assert_only_engine_names(root: &std::path::Path) {
                 .collect();
             let ok = match parts[..] {
                 ["virt-store-format"] | ["buckets"] | ["buckets", "_default"] => true,
-                ["buckets", _, "tmp"] => true,
-                ["buckets", _, "tmp", _] => true,
+                ["buckets", _, "tmp2"] => true,
+                ["buckets", _, "tmp2", _] => true,
                 ["buckets", _, shard] => hex(shard, 2),
                 ["buckets", _, shard, key] => key.starts_with(shard) && hex(key, 64),
-                ["buckets", _, _, _, file] => file
-                    .strip_prefix("cur.")
-                    .or(file.strip_prefix("val."))
-                    .is_some_and(version),
+                ["buckets", _, _, _, "key"] => true,
+                ["buckets", _, _, _, file] => {
+                    file.strip_prefix("val.").is_some_and(version)
+                        || file.strip_prefix("p.").is_some_and(pointer)
+                        || file.strip_prefix("k.").is_some_and(base64url)
+                }
                 _ => false,
             };
             assert!(

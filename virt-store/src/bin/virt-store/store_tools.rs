@@ -326,18 +326,27 @@ impl InspectCommand {
             AnyStore::Server(server) => return inspect_server(&server),
         };
         println!(
-            "store `{}`: {}",
+            "store `{}`: virt-store format {}",
             self.store.name(),
-            virt_store_engine::FORMAT_MARKER.trim_end()
+            store.format_version()?
         );
         let buckets = store.buckets()?;
         if buckets.is_empty() {
             println!("no buckets yet");
         }
         for id in buckets {
-            let stats = store.bucket(&id)?.stats()?;
+            let bucket = store.bucket(&id)?;
+            let stats = bucket.stats()?;
+            // A format-1 bucket is converted on its first write, and its keys as they are written.
+            let format = match (bucket.is_format1(), stats.format1_keys) {
+                (true, _) => "format 1 (converted on its first write)".to_owned(),
+                (false, 0) => "format 2".to_owned(),
+                (false, old) => format!(
+                    "format 2, {old} of its keys still in format 1 (converted as they are written)"
+                ),
+            };
             println!(
-                "{}: {} keys, {} of values, {} of keys, {} on disk; {} deleted keys remembered, {} temporary files",
+                "{}: {} keys, {} of values, {} of keys, {} on disk; {} deleted keys remembered, {} temporary files; {format}",
                 bucket_name(&id),
                 stats.keys,
                 size(stats.value_bytes),
