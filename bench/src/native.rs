@@ -129,7 +129,8 @@ fn run_bucket(bucket: &impl BucketOps, what: &str, op: &str, work: &Work) -> Res
     let value = vec![b'v'; work.size];
     let mut nanos = Vec::new();
     match op {
-        "set" => {
+        // `set` makes the keys, `overwrite` (after it) writes them again.
+        "set" | "overwrite" => {
             for i in work.keys() {
                 time(&mut nanos, || bucket.set(&work.key(i), &value))?;
             }
@@ -335,7 +336,7 @@ impl NativeStore for Sqlite {
         let value = vec![b'v'; work.size];
         let mut nanos = Vec::new();
         match op {
-            "set" => {
+            "set" | "overwrite" => {
                 for i in work.keys() {
                     time(&mut nanos, || {
                         Ok(conn

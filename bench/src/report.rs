@@ -452,6 +452,8 @@ impl Report {
             let cell = |r: &Results| opt(r.get(op).and_then(|s| s.syncs_per_op), 2);
             let name = if op == "set" {
                 "set (new key)".to_owned()
+            } else if op == "overwrite" {
+                "overwrite (set of an existing key)".to_owned()
             } else if op == "set-many" {
                 "set-many (per call of 100 new keys)".to_owned()
             } else {

@@ -5,9 +5,10 @@ use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 
 /// The operations of a case, in the order they run (a full scan first, before the case writes).
-pub const OPS: [&str; 9] = [
+pub const OPS: [&str; 10] = [
     "list",
     "set",
+    "overwrite",
     "get",
     "exists",
     "increment",
@@ -18,10 +19,18 @@ pub const OPS: [&str; 9] = [
 ];
 
 /// The single-key operations.
-pub const SINGLE_KEY: [&str; 6] = ["get", "set", "delete", "exists", "increment", "cas"];
+pub const SINGLE_KEY: [&str; 7] = [
+    "get",
+    "set",
+    "overwrite",
+    "delete",
+    "exists",
+    "increment",
+    "cas",
+];
 
 /// The operations that write.
-pub const WRITES: [&str; 5] = ["set", "delete", "increment", "cas", "set-many"];
+pub const WRITES: [&str; 6] = ["set", "overwrite", "delete", "increment", "cas", "set-many"];
 
 /// One run of some operations: the workload's command line, which the native stores follow too.
 #[derive(Clone, Debug)]

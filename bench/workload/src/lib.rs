@@ -155,7 +155,8 @@ fn run<K: Keyvalue>(plan: &Plan) -> Result<(), String> {
         let mut s = Samples(Vec::new());
         match op.as_str() {
             "open" => s = Samples(open.0.clone()),
-            "set" => {
+            // `set` makes the keys, `overwrite` (after it) writes them again.
+            "set" | "overwrite" => {
                 for i in plan.keys() {
                     s.time(|| K::set(&bucket, &plan.key(i), &value))?;
                 }
