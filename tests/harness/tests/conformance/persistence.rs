@@ -118,3 +118,27 @@ fn a_store_preset_natively_is_read_by_the_provider() {
     assert_eq!(get(dir.path(), &["n"]), "5");
     assert_eq!(get(dir.path(), &["greeting", "other"]), NONE);
 }
+
+/// `VIRT_STORE_SYNC` takes `on`, `off` and `ext4-journal`, each keeping what it wrote; anything
+/// else fails every call with a message that lists them, and writes nothing.
+#[test]
+fn every_sync_mode_keeps_its_writes_and_a_bad_one_says_the_choices() {
+    for mode in ["on", "off", "ext4-journal"] {
+        let dir = TempDir::new().unwrap();
+        let env = [("VIRT_STORE_SYNC", mode)];
+        let set = virt_store_harness::run("kv_set", dir.path(), &["k", mode], &env).unwrap();
+        assert_eq!(set.status, 0, "{mode}: {set}");
+        let get = virt_store_harness::run("kv_get", dir.path(), &["k"], &env).unwrap();
+        assert_eq!(get.stdout, format!("{mode}\n"), "{mode}: {get}");
+    }
+    let dir = TempDir::new().unwrap();
+    let env = [("VIRT_STORE_SYNC", "always")];
+    let out = virt_store_harness::run("kv_set", dir.path(), &["k", "v"], &env).unwrap();
+    assert_ne!(out.status, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("`VIRT_STORE_SYNC` is `always`: set it to `on` (sync every write, the default), `off`, or `ext4-journal`"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
