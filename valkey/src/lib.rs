@@ -1,6 +1,6 @@
 //! A Valkey/Redis storage backend for virt-store: buckets of keys and values on a server reached
 //! over TCP, with the same operations, limits and error wording as the filesystem
-//! [`engine`](https://docs.rs/engine).
+//! [engine](virt_store_engine).
 //!
 //! It compiles natively (for host tools and tests) and for `wasm32-wasip2`, where `std::net`
 //! goes through wasi:sockets. Every operation is one Lua script run atomically by the server, so

@@ -89,18 +89,11 @@ pub fn run_on_server(
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .ok_or_else(|| anyhow!("`{url}` is not redis://127.0.0.1:PORT[/DB]"))?;
-    let mut config = RunConfig::new(program)
+    let config = RunConfig::new(program)
         .args(args.iter().copied())
         .env("VIRT_STORE_URL", url)
-        .tcp_to([std::net::SocketAddr::from(([127, 0, 0, 1], port))])
-        .capture_output();
-    for (key, value) in env {
-        config = config.env(*key, *value);
-    }
-    let outcome = compiled
-        .run(&config)
-        .with_context(|| format!("cannot run `{program}`"))?;
-    Ok(output(&outcome.status, &outcome.stdout, &outcome.stderr))
+        .tcp_to([std::net::SocketAddr::from(([127, 0, 0, 1], port))]);
+    run_compiled(program, &compiled, config, env)
 }
 
 /// Like [`run_on_server`] with no more environment, but panics with the program's output unless
@@ -204,16 +197,25 @@ fn run_with(
     let compiled = compiled(program)?;
     let mut config = RunConfig::new(program)
         .args(args.iter().copied())
-        .dir(data, GUEST_DATA_DIR, access)
-        .capture_output();
+        .dir(data, GUEST_DATA_DIR, access);
     for (host, guest) in dirs {
         config = config.dir(host, *guest, Access::ReadWrite);
     }
+    run_compiled(program, &compiled, config, env)
+}
+
+/// Runs `compiled` with `config`, `env` added and its output captured.
+fn run_compiled(
+    program: &str,
+    compiled: &Program,
+    mut config: RunConfig,
+    env: &[(&str, &str)],
+) -> Result<Output> {
     for (key, value) in env {
         config = config.env(*key, *value);
     }
     let outcome = compiled
-        .run(&config)
+        .run(&config.capture_output())
         .with_context(|| format!("cannot run `{program}`"))?;
     Ok(output(&outcome.status, &outcome.stdout, &outcome.stderr))
 }
