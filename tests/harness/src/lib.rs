@@ -195,9 +195,10 @@ fn run_with(
     env: &[(&str, &str)],
 ) -> Result<Output> {
     let compiled = compiled(program)?;
-    let mut config = RunConfig::new(program)
-        .args(args.iter().copied())
-        .dir(data, GUEST_DATA_DIR, access);
+    let mut config =
+        RunConfig::new(program)
+            .args(args.iter().copied())
+            .dir(data, GUEST_DATA_DIR, access);
     for (host, guest) in dirs {
         config = config.dir(host, *guest, Access::ReadWrite);
     }
