@@ -1,15 +1,14 @@
 //! A bucket: the public operations on keys, each a thin loop over the key-directory protocol.
 
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::error::{io_err, Error, KeyDisplay, Result};
+use crate::error::{io_err, Result};
 use crate::fs::{FileSystem, Kind};
 use crate::keydir::{KeyDir, NewValue, Read, Syncs};
-use crate::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::limits::{check_batch, check_key, check_value, contention, Counter, MAX_ATTEMPTS};
 use crate::names::{inline_limit, key_hash, temp_name, Version, TMP1_DIR, TMP_DIR};
 use crate::record;
 use crate::sync::{self, Durability};
@@ -135,62 +134,24 @@ impl Bucket {
     /// Adds `delta` to the base-10 integer stored at `key` (absent counts as 0) and returns the
     /// new value, stored as ASCII base-10 text.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
-        let parse = |text: &str| text.parse::<i64>().ok().map(i128::from);
-        self.add(
-            key,
-            i128::from(delta),
-            parse,
-            i128::from(i64::MIN)..=i128::from(i64::MAX),
-            "an integer",
-        )
-        .map(|n| n as i64)
+        self.add(key, i128::from(delta), Counter::Signed)
+            .map(|n| n as i64)
     }
 
     /// [`Bucket::increment`] for counters that are never negative (`wasi:keyvalue@0.2.0-draft`):
     /// the stored value must be a base-10 integer from 0 to `u64::MAX`.
     pub fn increment_unsigned(&self, key: &str, delta: u64) -> Result<u64> {
-        // Rust's u64 parser, as wasmtime's host uses: "-0" is refused, not read as 0.
-        let parse = |text: &str| text.parse::<u64>().ok().map(i128::from);
-        self.add(
-            key,
-            i128::from(delta),
-            parse,
-            0..=i128::from(u64::MAX),
-            "a non-negative integer",
-        )
-        .map(|n| n as u64)
+        self.add(key, i128::from(delta), Counter::Unsigned)
+            .map(|n| n as u64)
     }
 
-    /// Adds `delta` to the integer at `key`, read by `parse`; the sum must lie in `range`.
-    fn add(
-        &self,
-        key: &str,
-        delta: i128,
-        parse: impl Fn(&str) -> Option<i128>,
-        range: RangeInclusive<i128>,
-        expected: &'static str,
-    ) -> Result<i128> {
+    /// Adds `delta` to the counter at `key`, by `counter`'s rules.
+    fn add(&self, key: &str, delta: i128, counter: Counter) -> Result<i128> {
         let key_dir = self.key_dir(key)?;
         let mut syncs = self.syncs();
         for _ in 0..MAX_ATTEMPTS {
             let snapshot = key_dir.snapshot(Read::Value)?;
-            let current = match &snapshot.value {
-                None => 0,
-                Some(bytes) => std::str::from_utf8(bytes)
-                    .ok()
-                    .and_then(&parse)
-                    .ok_or_else(|| Error::NotANumber {
-                        key: KeyDisplay::new(key),
-                        expected,
-                    })?,
-            };
-            let new = current + delta;
-            if !range.contains(&new) {
-                return Err(Error::Overflow {
-                    key: KeyDisplay::new(key),
-                    delta,
-                });
-            }
+            let new = counter.add(key, snapshot.value.as_deref(), delta)?;
             self.writable()?;
             let text = new.to_string();
             if key_dir.commit(
@@ -425,39 +386,5 @@ impl Bucket {
 
     fn syncs(&self) -> Syncs {
         Syncs::new(self.durability)
-    }
-}
-
-pub(crate) fn check_key(key: &str) -> Result<()> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::KeyTooLong {
-            key: KeyDisplay::new(key),
-            len: key.len(),
-        });
-    }
-    Ok(())
-}
-
-fn check_value(key: &str, value: &[u8]) -> Result<()> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(Error::ValueTooLarge {
-            key: KeyDisplay::new(key),
-            len: value.len(),
-        });
-    }
-    Ok(())
-}
-
-fn check_batch(len: usize) -> Result<()> {
-    if len > MAX_BATCH_KEYS {
-        return Err(Error::BatchTooLarge { len });
-    }
-    Ok(())
-}
-
-fn contention(key: &str) -> Error {
-    Error::Contention {
-        key: KeyDisplay::new(key),
-        attempts: MAX_ATTEMPTS,
     }
 }

@@ -1,11 +1,12 @@
 //! A bucket: the public operations on keys, each one Lua script (increments a loop of two).
 
-use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use virt_store_engine::limits::{MAX_ATTEMPTS, MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::limits::{
+    check_batch, check_key, check_value, contention, Counter, MAX_ATTEMPTS,
+};
 
-use crate::error::{Error, KeyDisplay, Result};
+use crate::error::Result;
 use crate::resp::Reply;
 use crate::scripts;
 use crate::store::{Kind, Shared};
@@ -174,71 +175,31 @@ impl Bucket {
     /// Adds `delta` to the base-10 integer stored at `key` (absent counts as 0) and returns the
     /// new value, stored as ASCII base-10 text.
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64> {
-        let parse = |text: &str| text.parse::<i64>().ok().map(i128::from);
-        self.add(
-            key,
-            i128::from(delta),
-            parse,
-            i128::from(i64::MIN)..=i128::from(i64::MAX),
-            "an integer",
-        )
-        .map(|n| n as i64)
+        self.add(key, i128::from(delta), Counter::Signed)
+            .map(|n| n as i64)
     }
 
     /// [`Bucket::increment`] for counters that are never negative: the stored value must be a
     /// base-10 integer from 0 to `u64::MAX` (`-0` is refused, as Rust's `u64` parser does).
     pub fn increment_unsigned(&self, key: &str, delta: u64) -> Result<u64> {
-        let parse = |text: &str| text.parse::<u64>().ok().map(i128::from);
-        self.add(
-            key,
-            i128::from(delta),
-            parse,
-            0..=i128::from(u64::MAX),
-            "a non-negative integer",
-        )
-        .map(|n| n as u64)
+        self.add(key, i128::from(delta), Counter::Unsigned)
+            .map(|n| n as u64)
     }
 
-    /// Adds `delta` to the integer at `key`, read by `parse`; the sum must lie in `range`. A loop
-    /// of read-versioned and swap, each one script: parsing stays in Rust (Lua's numbers are
+    /// Adds `delta` to the counter at `key` by the engine's rules (`Counter`). A loop of
+    /// read-versioned and swap, each one script: parsing stays in Rust (Lua's numbers are
     /// doubles), and a lost swap retries. A swap whose reply is lost is never retried: its error
     /// says the outcome is unknown.
-    fn add(
-        &self,
-        key: &str,
-        delta: i128,
-        parse: impl Fn(&str) -> Option<i128>,
-        range: RangeInclusive<i128>,
-        expected: &'static str,
-    ) -> Result<i128> {
+    fn add(&self, key: &str, delta: i128, counter: Counter) -> Result<i128> {
         check_key(key)?;
         for _ in 0..MAX_ATTEMPTS {
             let (version, value) = self.read_versioned(key)?;
-            let current = match &value {
-                None => 0,
-                Some(bytes) => std::str::from_utf8(bytes)
-                    .ok()
-                    .and_then(&parse)
-                    .ok_or_else(|| Error::NotANumber {
-                        key: KeyDisplay::new(key),
-                        expected,
-                    })?,
-            };
-            let new = current + delta;
-            if !range.contains(&new) {
-                return Err(Error::Overflow {
-                    key: KeyDisplay::new(key),
-                    delta,
-                });
-            }
+            let new = counter.add(key, value.as_deref(), delta)?;
             if self.swap(key, version, new.to_string().as_bytes())? {
                 return Ok(new);
             }
         }
-        Err(Error::Contention {
-            key: KeyDisplay::new(key),
-            attempts: MAX_ATTEMPTS,
-        })
+        Err(contention(key).into())
     }
 
     fn get_unchecked(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -365,31 +326,4 @@ pub(crate) fn index_member(key: &str) -> Vec<u8> {
     }
     member.extend_from_slice(key.as_bytes());
     member
-}
-
-pub(crate) fn check_key(key: &str) -> Result<()> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::KeyTooLong {
-            key: KeyDisplay::new(key),
-            len: key.len(),
-        });
-    }
-    Ok(())
-}
-
-fn check_value(key: &str, value: &[u8]) -> Result<()> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(Error::ValueTooLarge {
-            key: KeyDisplay::new(key),
-            len: value.len(),
-        });
-    }
-    Ok(())
-}
-
-fn check_batch(len: usize) -> Result<()> {
-    if len > MAX_BATCH_KEYS {
-        return Err(Error::BatchTooLarge { len });
-    }
-    Ok(())
 }

@@ -1,11 +1,8 @@
 //! The one error type of the Valkey backend: every failure a caller, the network or the server
 //! can cause. Messages name the server (password hidden) or the key, and say what to do.
 
-use std::fmt;
 use std::io;
 use std::time::Duration;
-
-use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 
 /// A Valkey backend operation failed; the message names the server or key and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -21,63 +18,12 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A bucket identifier outside the engine's allowlist.
+    /// Input the engine would refuse too, with the engine's own error and message: a bucket
+    /// identifier outside the allowlist, a key, value or batch over the limits, a counter that is
+    /// not a number or would overflow, a cursor this backend did not make, or a write that lost
+    /// the race for its key too many times.
     #[error(transparent)]
-    InvalidBucket(virt_store_engine::Error),
-    /// A key longer than [`MAX_KEY_BYTES`].
-    #[error("key {key} of {len} bytes is longer than the limit of {MAX_KEY_BYTES} bytes")]
-    KeyTooLong {
-        /// The key, shortened.
-        key: KeyDisplay,
-        /// The key's length in bytes.
-        len: usize,
-    },
-    /// A value larger than [`MAX_VALUE_BYTES`].
-    #[error(
-        "value of {len} bytes for key {key} is larger than the limit of {MAX_VALUE_BYTES} bytes"
-    )]
-    ValueTooLarge {
-        /// The key (shortened for display).
-        key: KeyDisplay,
-        /// The value's length in bytes.
-        len: usize,
-    },
-    /// A batch of more than [`MAX_BATCH_KEYS`] keys.
-    #[error("batch of {len} keys is larger than the limit of {MAX_BATCH_KEYS} keys; split it into smaller batches")]
-    BatchTooLarge {
-        /// The number of keys in the batch.
-        len: usize,
-    },
-    /// `increment` on a value that is not a base-10 integer of the counter's range.
-    #[error("cannot increment key {key}: its value is not {expected} in base-10 text that fits in 64 bits (it is left unchanged)")]
-    NotANumber {
-        /// The key (shortened for display).
-        key: KeyDisplay,
-        /// What the counter must hold ("an integer", "a non-negative integer").
-        expected: &'static str,
-    },
-    /// `increment` would leave the counter's 64-bit range.
-    #[error("cannot increment key {key} by {delta}: the result does not fit the 64-bit counter (the value is left unchanged)")]
-    Overflow {
-        /// The key (shortened for display).
-        key: KeyDisplay,
-        /// The delta that overflowed.
-        delta: i128,
-    },
-    /// A `list-keys` cursor that this backend did not produce.
-    #[error("invalid list-keys cursor `{cursor}`: pass back a cursor returned by list-keys, or none to start over")]
-    InvalidCursor {
-        /// The cursor as given (shortened).
-        cursor: String,
-    },
-    /// Other writers kept winning the race for one key.
-    #[error("gave up on key {key} after {attempts} attempts lost to concurrent writers; retry the operation")]
-    Contention {
-        /// The key (shortened for display).
-        key: KeyDisplay,
-        /// How many attempts were made.
-        attempts: u32,
-    },
+    Rejected(#[from] virt_store_engine::Error),
     /// The runtime refused the connection: a component without network access.
     #[error("not allowed to connect to {url}: {source}; grant the component network access (e.g. `wasmtime run -S inherit-network`)")]
     NetworkDenied {
@@ -156,28 +102,6 @@ pub enum Error {
         /// What is wrong with the reply.
         reason: String,
     },
-}
-
-/// A key as shown in messages: quoted, escaped, and shortened to 64 characters (as the engine's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyDisplay(String);
-
-impl KeyDisplay {
-    /// Shortens and escapes `key` for a message.
-    pub fn new(key: &str) -> Self {
-        let escaped: String = key.escape_debug().collect();
-        let mut shown: String = escaped.chars().take(64).collect();
-        if shown.len() < escaped.len() {
-            shown.push('…');
-        }
-        KeyDisplay(shown)
-    }
-}
-
-impl fmt::Display for KeyDisplay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\"", self.0)
-    }
 }
 
 /// Shorthand for Valkey backend results.

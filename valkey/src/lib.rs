@@ -28,7 +28,7 @@ mod store;
 mod url;
 
 pub use bucket::{Bucket, CasVersion};
-pub use error::{Error, KeyDisplay, Result};
+pub use error::{Error, Result};
 pub use listing::KeyPage;
 pub use store::{Options, Store, DEFAULT_BUCKET_TAG, KEY_PREFIX};
 pub use url::{ServerUrl, DEFAULT_PORT};

@@ -113,8 +113,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The index member a cursor points after; anything this module did not produce is an error.
 fn parse_cursor(cursor: &str) -> Result<Vec<u8>> {
-    let invalid = || Error::InvalidCursor {
-        cursor: cursor.escape_debug().take(80).collect(),
+    let invalid = || -> Error {
+        virt_store_engine::Error::InvalidCursor {
+            cursor: cursor.escape_debug().take(80).collect(),
+        }
+        .into()
     };
     let digits = cursor.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
     // `from_str_radix` alone would take a sign (`+1`).

@@ -72,7 +72,7 @@ impl Store {
 
     /// The bucket `id`: `""` for the default one, else an identifier the engine would accept.
     pub fn bucket(&self, id: &str) -> Result<Bucket> {
-        virt_store_engine::validate_bucket_id(id).map_err(Error::InvalidBucket)?;
+        virt_store_engine::validate_bucket_id(id)?;
         let tag = if id.is_empty() {
             DEFAULT_BUCKET_TAG
         } else {

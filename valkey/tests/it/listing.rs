@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use virt_store_engine::limits::{MAX_KEY_BYTES, MAX_PAGE_BYTES, MAX_PAGE_KEYS};
+use virt_store_engine::Error as EngineError;
 use virt_store_valkey::{Bucket, Error};
 
 use crate::ops::open;
@@ -87,7 +88,10 @@ pub fn pages(kind: Kind) {
 
     for bad in ["nope", "v1.zz", "v1.abc", "v9.00"] {
         let err = b.list_keys(Some(bad)).unwrap_err();
-        assert!(matches!(err, Error::InvalidCursor { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Rejected(EngineError::InvalidCursor { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains(bad), "{err}");
     }
 }

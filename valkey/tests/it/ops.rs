@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use virt_store_engine::limits::{MAX_BATCH_KEYS, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use virt_store_engine::Error as EngineError;
 use virt_store_valkey::{Bucket, CasVersion, Error, Options, Store};
 
 use virt_store_test_servers::{Kind, Server};
@@ -42,10 +43,16 @@ pub fn basics(kind: Kind) {
     other.set("{x}", b"other").unwrap();
     assert_eq!(b.get("{x}").unwrap().as_deref(), Some(&b"{x}"[..]));
     let err = open(&server).bucket("Bad!").unwrap_err();
-    assert!(matches!(err, Error::InvalidBucket(_)), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::InvalidBucket { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("invalid bucket identifier `Bad!`"));
     let err = open(&server).bucket("_default").unwrap_err();
-    assert!(matches!(err, Error::InvalidBucket(_)), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::InvalidBucket { .. })),
+        "{err}"
+    );
 
     // Batches, a repeated key ending with its last value.
     let keys: Vec<String> = ["a", "b", "a", "c"].map(String::from).to_vec();
@@ -162,25 +169,52 @@ pub fn increments(kind: Kind) {
     };
     for stored in [&b"abc"[..], b"", b" 1", b"1.0", b"0x10", b"\xff"] {
         let err = refuse("bad", stored, Some(1), None);
-        assert!(matches!(err, Error::NotANumber { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Rejected(EngineError::NotANumber { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains("\"bad\""), "{err}");
         let err = refuse("bad", stored, None, Some(1));
-        assert!(matches!(err, Error::NotANumber { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Rejected(EngineError::NotANumber { .. })),
+            "{err}"
+        );
     }
     let err = refuse("bad", b"-0", None, Some(1));
-    assert!(matches!(err, Error::NotANumber { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::NotANumber { .. })),
+        "{err}"
+    );
     let err = refuse("bad", b"-1", None, Some(1));
-    assert!(matches!(err, Error::NotANumber { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::NotANumber { .. })),
+        "{err}"
+    );
     let err = refuse("bad", u64::MAX.to_string().as_bytes(), Some(0), None);
-    assert!(matches!(err, Error::NotANumber { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::NotANumber { .. })),
+        "{err}"
+    );
     let err = refuse("big", i64::MAX.to_string().as_bytes(), Some(1), None);
-    assert!(matches!(err, Error::Overflow { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::Overflow { .. })),
+        "{err}"
+    );
     let err = refuse("big", i64::MIN.to_string().as_bytes(), Some(-1), None);
-    assert!(matches!(err, Error::Overflow { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::Overflow { .. })),
+        "{err}"
+    );
     let err = refuse("big", u64::MAX.to_string().as_bytes(), None, Some(1));
-    assert!(matches!(err, Error::Overflow { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::Overflow { .. })),
+        "{err}"
+    );
     let err = refuse("big", b"1", None, Some(u64::MAX));
-    assert!(matches!(err, Error::Overflow { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::Overflow { .. })),
+        "{err}"
+    );
     let err = b.increment_unsigned("absent", u64::MAX).unwrap();
     assert_eq!(err, u64::MAX);
     // Values past 2^53 stay exact (no Lua doubles anywhere).
@@ -203,7 +237,10 @@ pub fn limits(kind: Kind) {
         b.version(&long_key).unwrap_err(),
         b.get_many(std::slice::from_ref(&long_key)).unwrap_err(),
     ] {
-        assert!(matches!(err, Error::KeyTooLong { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Rejected(EngineError::KeyTooLong { .. })),
+            "{err}"
+        );
         assert!(err
             .to_string()
             .contains("longer than the limit of 8192 bytes"));
@@ -214,16 +251,27 @@ pub fn limits(kind: Kind) {
 
     let too_big = vec![0u8; MAX_VALUE_BYTES + 1];
     let err = b.set("v", &too_big).unwrap_err();
-    assert!(matches!(err, Error::ValueTooLarge { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::ValueTooLarge { .. })),
+        "{err}"
+    );
     let err = b.swap("v", CasVersion(0), &too_big).unwrap_err();
-    assert!(matches!(err, Error::ValueTooLarge { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::ValueTooLarge { .. })),
+        "{err}"
+    );
     assert_eq!(b.get("v").unwrap(), None);
 
     let keys: Vec<String> = (0..=MAX_BATCH_KEYS).map(|i| i.to_string()).collect();
     let err = b.get_many(&keys).unwrap_err();
-    assert!(matches!(err, Error::BatchTooLarge { len } if len == MAX_BATCH_KEYS + 1));
+    assert!(
+        matches!(err, Error::Rejected(EngineError::BatchTooLarge { len }) if len == MAX_BATCH_KEYS + 1)
+    );
     let err = b.delete_many(&keys).unwrap_err();
-    assert!(matches!(err, Error::BatchTooLarge { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Rejected(EngineError::BatchTooLarge { .. })),
+        "{err}"
+    );
     // A full batch goes through.
     let entries: Vec<(String, Vec<u8>)> = keys[..MAX_BATCH_KEYS]
         .iter()
