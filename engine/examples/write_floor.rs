@@ -4,7 +4,8 @@
 //! of the filesystem"): measure it on ext4 only.
 //!
 //! `cargo run --release -p virt-store-engine --example write_floor [DIR]` (DIR defaults to a
-//! temporary directory; pass one on the disk you care about).
+//! temporary directory; pass one on the disk you care about). `VALUE_SIZE=10240` writes values of
+//! that many bytes instead of 100.
 
 use std::time::Instant;
 
@@ -26,8 +27,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = root.join(format!("{durability:?}"));
         std::fs::create_dir_all(&dir)?;
         let bucket = Store::open(&dir, Options { durability })?.bucket("")?;
-        let value = vec![b'v'; 100];
-        let other = vec![b'w'; 100];
+        let size: usize = std::env::var("VALUE_SIZE")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100);
+        let value = vec![b'v'; size];
+        let other = vec![b'w'; size];
         let report = |name: &str,
                       ops: usize,
                       f: &mut dyn FnMut(usize) -> virt_store_engine::Result<()>|
