@@ -29,6 +29,7 @@ mod url;
 
 pub use bucket::{Bucket, CasVersion};
 pub use error::{Error, Result};
-pub use listing::KeyPage;
 pub use store::{Options, Store, DEFAULT_BUCKET_TAG, KEY_PREFIX};
 pub use url::{ServerUrl, DEFAULT_PORT};
+/// One page of keys: the engine's own type, so both backends page alike.
+pub use virt_store_engine::KeyPage;

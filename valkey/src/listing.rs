@@ -9,6 +9,7 @@
 //! listed exactly once; keys written or deleted meanwhile may or may not appear.
 
 use virt_store_engine::limits::{MAX_KEY_BYTES, MAX_PAGE_BYTES, MAX_PAGE_KEYS};
+use virt_store_engine::KeyPage;
 
 use crate::bucket::{Bucket, HASH_DIGITS};
 use crate::error::{Error, Result};
@@ -18,15 +19,6 @@ use crate::store::Kind;
 
 /// Cursors start with this, so that a later layout can change them.
 const CURSOR_PREFIX: &str = "v1.";
-
-/// One page of keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPage {
-    /// The keys of this page.
-    pub keys: Vec<String>,
-    /// Where to continue, or `None` when the listing is complete.
-    pub cursor: Option<String>,
-}
 
 impl Bucket {
     /// Lists keys from `cursor` (none: from the start): at most [`MAX_PAGE_KEYS`] keys and about

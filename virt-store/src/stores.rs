@@ -3,6 +3,7 @@
 //! values, so `export` from one and `import` into the other moves a store between them.
 
 use thiserror::Error;
+use virt_store_engine::KeyPage;
 
 /// A store: a directory or a server.
 #[derive(Debug, Clone)]
@@ -84,21 +85,8 @@ impl AnyBucket {
         each!(self, AnyBucket, bucket => bucket.delete_many(keys))
     }
 
-    /// One page of keys after `cursor`, and the next page's cursor.
-    pub fn list_keys(
-        &self,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), StoreError> {
-        let page = match self {
-            AnyBucket::Dir(bucket) => {
-                let page = bucket.list_keys(cursor)?;
-                (page.keys, page.cursor)
-            }
-            AnyBucket::Server(bucket) => {
-                let page = bucket.list_keys(cursor)?;
-                (page.keys, page.cursor)
-            }
-        };
-        Ok(page)
+    /// One page of keys after `cursor`, with the next page's cursor.
+    pub fn list_keys(&self, cursor: Option<&str>) -> Result<KeyPage, StoreError> {
+        each!(self, AnyBucket, bucket => bucket.list_keys(cursor))
     }
 }

@@ -115,9 +115,9 @@ pub fn all_keys(bucket: &AnyBucket) -> Result<Vec<String>, StoreError> {
     let mut keys = Vec::new();
     let mut cursor = None;
     loop {
-        let (page, next) = bucket.list_keys(cursor.as_deref())?;
-        keys.extend(page);
-        match next {
+        let page = bucket.list_keys(cursor.as_deref())?;
+        keys.extend(page.keys);
+        match page.cursor {
             Some(next) => cursor = Some(next),
             None => break,
         }
