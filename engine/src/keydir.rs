@@ -356,7 +356,9 @@ impl KeyDir<'_> {
         let val_path = self.dir.join(next.val_name());
         let payload = self.place(&self.dir, next, new, syncs)?;
         let made_file = matches!(payload, Payload::File { .. });
-        let named = if payload != Payload::Tombstone && from.key_entry == KeyEntry::None {
+        // Only a value in a name needs the key's name beside it: a value file's record holds
+        // the key, and a name more is a file more to create and list.
+        let named = if matches!(payload, Payload::Inline(_)) && from.key_entry == KeyEntry::None {
             self.name_key(&self.dir, tmp, syncs, true)
         } else {
             Ok(())
@@ -491,8 +493,10 @@ impl KeyDir<'_> {
         tmp: &Path,
         syncs: &mut Syncs,
     ) -> Result<bool> {
-        self.name_key(build, tmp, syncs, false)?;
         let payload = self.place(build, next, new, syncs)?;
+        if matches!(payload, Payload::Inline(_)) {
+            self.name_key(build, tmp, syncs, false)?;
+        }
         let pointer = build.join(next.ptr_name(&payload));
         self.fs
             .write_new(&pointer, b"", false)

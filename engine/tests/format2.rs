@@ -70,6 +70,57 @@ fn a_small_value_is_its_pointers_name_and_writes_make_no_value_file() {
 }
 
 #[test]
+fn a_key_is_named_by_its_first_value_in_a_name_and_by_its_records_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let bucket = store.bucket("").unwrap();
+    let large = vec![9u8; 10 * 1024];
+    let long = "z".repeat(MAX_INLINE_KEY + 1);
+    for key in ["f", long.as_str()] {
+        bucket.set(key, &large).unwrap();
+        bucket.set(key, &large).unwrap();
+        let found = names(&key_dir(&bucket, key));
+        assert_eq!(
+            found.len(),
+            2,
+            "a pointer and its value file, no name: {found:?}"
+        );
+        assert!(
+            found[0].starts_with("p.") && found[1].starts_with("val."),
+            "{found:?}"
+        );
+        assert!(bucket.exists(key).unwrap());
+    }
+    bucket
+        .set_many(&[("g".to_string(), large.clone())])
+        .unwrap();
+    assert!(!names(&key_dir(&bucket, "g"))
+        .iter()
+        .any(|n| n.starts_with("k.")));
+    let mut listed = bucket.list_keys(None).unwrap().keys;
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["f", "g", long.as_str()],
+        "listed from their records"
+    );
+
+    // The first value in a name names the key; the name stays for later values in files.
+    bucket.set("f", b"small").unwrap();
+    bucket.set(&long, b"small").unwrap();
+    assert_eq!(
+        names(&key_dir(&bucket, "f"))[0],
+        format!("k.{}", b64_encode(b"f"))
+    );
+    assert!(names(&key_dir(&bucket, &long)).contains(&"key".to_string()));
+    bucket.set("f", &large).unwrap();
+    assert_eq!(names(&key_dir(&bucket, "f")).len(), 3);
+    assert_eq!(bucket.get("f").unwrap(), Some(large));
+    assert_eq!(bucket.get(&long).unwrap(), Some(b"small".to_vec()));
+    assert!(store.fsck(false).unwrap().problems.is_empty());
+}
+
+#[test]
 fn keys_too_long_for_a_name_are_kept_in_a_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = store(dir.path()).bucket("b").unwrap();

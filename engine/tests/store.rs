@@ -173,10 +173,11 @@ fn debris_of_killed_writers_is_invisible_and_swept() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
+    // Values in files (this binary's inline limit is 0): the records hold the key, so no name.
     assert_eq!(
         left.len(),
-        3,
-        "only the key's name, the pointer and the current value remain: {left:?}"
+        2,
+        "only the pointer and the current value remain: {left:?}"
     );
 }
 
