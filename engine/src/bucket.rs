@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{io_err, Result};
 use crate::fs::{FileSystem, Kind};
-use crate::keydir::{KeyDir, NewValue, Read, Syncs};
+use crate::keydir::{KeyDir, KeyEntry, NewValue, Read, Snapshot, Syncs};
 use crate::limits::{check_batch, check_key, check_value, contention, Counter, MAX_ATTEMPTS};
 use crate::names::{inline_limit, key_hash, temp_name, Version, TMP1_DIR, TMP_DIR};
 use crate::record;
@@ -23,8 +23,26 @@ pub const SWEEP_AGE: Duration = Duration::from_secs(15 * 60);
 
 /// A key's version as seen by a compare-and-swap handle: a swap succeeds only if no write reached
 /// the key since. Versions are never reused, so A→B→A is a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CasVersion(pub(crate) Version);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CasVersion {
+    version: Version,
+    /// The exact name of the pointer that the handle saw (`None`: the key had none). A pointer's
+    /// name also carries its value, so the version alone does not spell it; kept, it lets a
+    /// swap rename it without listing the directory first.
+    pointer: Option<String>,
+    /// How the key was named then: a swap names it only if it was not.
+    key_entry: KeyEntry,
+}
+
+impl CasVersion {
+    fn of(snapshot: &Snapshot) -> CasVersion {
+        CasVersion {
+            version: snapshot.version,
+            pointer: snapshot.pointer.clone(),
+            key_entry: snapshot.key_entry.clone(),
+        }
+    }
+}
 
 /// A bucket of a store: a directory of keys.
 #[derive(Debug, Clone)]
@@ -171,14 +189,12 @@ impl Bucket {
     /// The current version and value of `key`, for a compare-and-swap.
     pub fn read_versioned(&self, key: &str) -> Result<(CasVersion, Option<Vec<u8>>)> {
         let snapshot = self.key_dir(key)?.snapshot(Read::Value)?;
-        Ok((CasVersion(snapshot.version), snapshot.value))
+        Ok((CasVersion::of(&snapshot), snapshot.value))
     }
 
     /// The current version of `key`, for a compare-and-swap (cheaper: no value read).
     pub fn version(&self, key: &str) -> Result<CasVersion> {
-        Ok(CasVersion(
-            self.key_dir(key)?.snapshot(Read::Version)?.version,
-        ))
+        Ok(CasVersion::of(&self.key_dir(key)?.snapshot(Read::Version)?))
     }
 
     /// Sets `key` to `value` if its version is still `expected`. Returns false, changing
@@ -187,12 +203,13 @@ impl Bucket {
         let key_dir = self.key_dir(key)?;
         check_value(key, value)?;
         self.writable()?;
-        // The handle knows the version, the pointer's name also carries the value: the listing
-        // finds the name, and the rename of exactly that name is the compare-and-swap.
-        let snapshot = key_dir.snapshot(Read::Version)?;
-        if snapshot.version != expected.0 {
+        // The rename of exactly the pointer that the handle saw is the compare-and-swap: that
+        // name exists only while its version is current, so nothing needs listing first.
+        let Some(snapshot) =
+            key_dir.as_seen(expected.version, expected.pointer, expected.key_entry)
+        else {
             return Ok(false);
-        }
+        };
         let mut syncs = self.syncs();
         let swapped = key_dir.commit(&snapshot, NewValue::Bytes(value), &self.tmp, &mut syncs)?;
         syncs.finish(self.fs())?;

@@ -45,7 +45,7 @@ pub(crate) enum Read {
 }
 
 /// How a key directory names its key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum KeyEntry {
     /// Not at all (format 1, or a tombstone made by fsck).
     None,
@@ -233,6 +233,33 @@ impl KeyDir<'_> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The snapshot that a compare-and-swap handle took, as far as a commit on top of it needs
+    /// (`None` if the pointer does not name that version). Which older value files were left is
+    /// not kept: they stay for the next writer or fsck to remove. A key named since is named
+    /// again, which leaves the name as it is.
+    pub fn as_seen(
+        &self,
+        version: Version,
+        pointer: Option<String>,
+        key_entry: KeyEntry,
+    ) -> Option<Snapshot> {
+        let Some(pointer) = pointer else {
+            return (version == Version::ABSENT).then(absent);
+        };
+        let Entry::Cur(v, payload) = entry(&pointer) else {
+            return None;
+        };
+        (v == version).then(|| Snapshot {
+            version,
+            pointer: Some(pointer),
+            payload,
+            key_entry,
+            key: None,
+            value: None,
+            old_values: Vec::new(),
+        })
     }
 
     /// The stored key and (for [`Read::Value`]) the value of a snapshot's current version.

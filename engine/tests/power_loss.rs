@@ -500,3 +500,28 @@ fn the_journal_mode_loses_writes_where_each_directory_syncs_alone() {
         "the per-directory model does not tell the modes apart"
     );
 }
+
+/// A compare-and-swap renames the pointer its handle saw and does nothing else first: the name is
+/// the test, so no listing is needed (the simulated filesystem counts every call). On a crash
+/// before or after that one rename, the sweeps above hold it to the same rules as any write.
+#[test]
+fn a_swap_is_the_one_rename_of_the_pointer_its_handle_saw() {
+    let sim = filesystem(Durability::NoSync);
+    let bucket = open(&sim, Durability::NoSync).unwrap().bucket("").unwrap();
+    bucket.set("k", b"first").unwrap();
+    let (handle, value) = bucket.read_versioned("k").unwrap();
+    assert_eq!(value, Some(b"first".to_vec()));
+    let calls = sim.calls();
+    assert!(bucket.swap("k", handle.clone(), b"second").unwrap());
+    assert_eq!(sim.calls() - calls, 1, "one rename");
+    // Stale now: the same one call, which finds the name gone.
+    let calls = sim.calls();
+    assert!(!bucket.swap("k", handle, b"stale").unwrap());
+    assert_eq!(sim.calls() - calls, 1, "one failed rename");
+    assert_eq!(bucket.get("k").unwrap(), Some(b"second".to_vec()));
+    // A handle on an absent key: a swap creates the key unless another write made it first.
+    let absent = bucket.version("new").unwrap();
+    assert!(bucket.swap("new", absent.clone(), b"made").unwrap());
+    assert!(!bucket.swap("new", absent, b"again").unwrap());
+    assert_eq!(bucket.get("new").unwrap(), Some(b"made".to_vec()));
+}

@@ -46,7 +46,7 @@ pub trait Storage: 'static {
 /// per batch) are the backend's to enforce, with its own messages.
 pub trait Bucket: Clone + 'static {
     /// What a CAS handle remembers of the key: a version that no later write repeats.
-    type Version: Copy + 'static;
+    type Version: Clone + 'static;
 
     /// The value of `key`, if any.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Failure>;
@@ -128,6 +128,6 @@ impl<B: Bucket> Cas<B> {
     /// Swaps in `value` if no write reached the key since the handle was made; false if one did,
     /// and then the caller makes the fresh handle its version's `cas-failed` carries.
     fn swap(&self, value: &[u8]) -> Result<bool, Failure> {
-        self.bucket.swap(&self.key, self.version, value)
+        self.bucket.swap(&self.key, self.version.clone(), value)
     }
 }
